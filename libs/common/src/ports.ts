@@ -1,0 +1,37 @@
+// Where every service listens by default, and the environment variables that override it.
+// One place, so the CLI, `fizz up`, the services and the tests agree.
+
+export const HOST = "127.0.0.1";
+
+export const SERVICES = {
+  router: { port: 8888, env: "FIZZ_ROUTER", scheme: "http" },
+  controller: { port: 9090, env: "FIZZ_ADMIN", scheme: "grpc" },
+  executor: { port: 9091, env: "FIZZ_EXECUTOR", scheme: "grpc" },
+  storage: { port: 9092, env: "FIZZ_STORAGE", scheme: "grpc" },
+} as const;
+
+export type ServiceName = keyof typeof SERVICES;
+
+/** host:port of a service: its environment variable, else the default. */
+export function serviceAddress(name: ServiceName, env: NodeJS.ProcessEnv = process.env): string {
+  const s = SERVICES[name];
+  const v = env[s.env];
+  if (v) return v.replace(/^(grpc|http):\/\//, "").replace(/\/+$/, "");
+  return `${HOST}:${s.port}`;
+}
+
+/** Base URL of the router (http://host:port). */
+export function routerUrl(env: NodeJS.ProcessEnv = process.env): string {
+  const v = env[SERVICES.router.env];
+  if (v) return /^https?:\/\//.test(v) ? v.replace(/\/+$/, "") : `http://${v}`;
+  return `http://${HOST}:${SERVICES.router.port}`;
+}
+
+/** Splits "host:port" (port 0 allowed: pick a free one). */
+export function splitHostPort(addr: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(":");
+  if (i < 0) throw new Error(`address "${addr}" must be host:port`);
+  const port = Number(addr.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad port in "${addr}"`);
+  return { host: addr.slice(0, i).replace(/^\[|\]$/g, ""), port };
+}

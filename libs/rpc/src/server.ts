@@ -1,0 +1,152 @@
+import * as grpc from "@grpc/grpc-js";
+import type { DescMessage, DescMethod, DescService, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
+import type { GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
+import { splitHostPort, type Logger } from "@fizz/common";
+import { codec } from "./codec.js";
+import { toServiceError } from "./status.js";
+
+export interface CallContext {
+  /** Aborted when the client cancels or the deadline passes. */
+  signal: AbortSignal;
+  metadata: grpc.Metadata;
+  peer: string;
+}
+
+type Init<S extends DescMessage> = MessageInitShape<S>;
+type Shape<S extends DescMessage> = MessageShape<S>;
+
+type Handler<M extends GenServiceMethods[string]> = M["methodKind"] extends "unary"
+  ? (req: Shape<M["input"]>, ctx: CallContext) => Promise<Init<M["output"]>>
+  : M["methodKind"] extends "server_streaming"
+    ? (req: Shape<M["input"]>, ctx: CallContext) => AsyncIterable<Init<M["output"]>>
+    : M["methodKind"] extends "client_streaming"
+      ? (reqs: AsyncIterable<Shape<M["input"]>>, ctx: CallContext) => Promise<Init<M["output"]>>
+      : never;
+
+/** The implementation of a generated service: one async function per method (localName). */
+export type ServiceImpl<M extends GenServiceMethods> = { [K in keyof M]: Handler<M[K]> };
+
+type AnyService = DescService & { method: Record<string, DescMethod> };
+
+interface IncomingCall {
+  on(event: "cancelled", listener: () => void): unknown;
+  metadata: grpc.Metadata;
+  getPeer(): string;
+}
+
+function contextOf(call: IncomingCall): CallContext {
+  const ac = new AbortController();
+  call.on("cancelled", () => ac.abort(new Error("cancelled by client")));
+  return { signal: ac.signal, metadata: call.metadata, peer: call.getPeer() };
+}
+
+function definitionFor(service: AnyService): grpc.ServiceDefinition {
+  const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const m of service.methods) {
+    const i = codec(m.input);
+    const o = codec(m.output);
+    def[m.name] = {
+      path: `/${service.typeName}/${m.name}`,
+      requestStream: m.methodKind === "client_streaming" || m.methodKind === "bidi_streaming",
+      responseStream: m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming",
+      requestSerialize: i.serialize as (v: unknown) => Buffer,
+      requestDeserialize: i.deserialize,
+      responseSerialize: (v: unknown) => o.serialize(create(m.output, v as Init<DescMessage>)),
+      responseDeserialize: o.deserialize,
+      originalName: m.localName,
+    };
+  }
+  return def as grpc.ServiceDefinition;
+}
+
+function handlersFor(service: AnyService, impl: Record<string, Function>, log: Logger): grpc.UntypedServiceImplementation {
+  const out: grpc.UntypedServiceImplementation = {};
+  for (const m of service.methods) {
+    const fn = impl[m.localName];
+    if (!fn) throw new Error(`${service.typeName}: no handler for ${m.localName}`);
+    const fail = (err: unknown) => {
+      const se = toServiceError(err);
+      if (se.code === grpc.status.INTERNAL) log.error({ err, method: m.name }, "rpc failed");
+      return se;
+    };
+    switch (m.methodKind) {
+      case "unary":
+        out[m.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+          Promise.resolve()
+            .then(() => fn(call.request, contextOf(call)))
+            .then((res) => cb(null, res), (err) => cb(fail(err), null));
+        };
+        break;
+      case "server_streaming":
+        out[m.name] = async (call: grpc.ServerWritableStream<unknown, unknown>) => {
+          const ctx = contextOf(call);
+          try {
+            for await (const item of fn(call.request, ctx) as AsyncIterable<unknown>) {
+              if (ctx.signal.aborted) break;
+              if (!call.write(item)) await new Promise((r) => call.once("drain", r));
+            }
+            if (!ctx.signal.aborted) call.end();
+          } catch (err) {
+            if (!ctx.signal.aborted) call.emit("error", fail(err));
+          }
+        };
+        break;
+      case "client_streaming":
+        out[m.name] = (call: grpc.ServerReadableStream<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+          Promise.resolve()
+            .then(() => fn(call as AsyncIterable<unknown>, contextOf(call)))
+            .then((res) => cb(null, res), (err) => cb(fail(err), null));
+        };
+        break;
+      default:
+        throw new Error(`${m.name}: bidi streaming is not supported`);
+    }
+  }
+  return out;
+}
+
+export interface RpcServer {
+  /** host:port actually bound (useful with port 0). */
+  address: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface ServiceBinding {
+  service: DescService;
+  impl: object;
+}
+
+/** Binds generated services with their implementations; `bind(S, impl)` keeps them typed. */
+export function bind<M extends GenServiceMethods>(service: DescService & { method: M }, impl: ServiceImpl<M>): ServiceBinding {
+  return { service, impl };
+}
+
+export async function startRpcServer(address: string, bindings: ServiceBinding[], log: Logger): Promise<RpcServer> {
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    "grpc.max_send_message_length": 64 * 1024 * 1024,
+    "grpc.keepalive_permit_without_calls": 1,
+  });
+  for (const b of bindings) {
+    const svc = b.service as AnyService;
+    server.addService(definitionFor(svc), handlersFor(svc, b.impl as Record<string, Function>, log));
+  }
+  const { host } = splitHostPort(address);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    address: `${host}:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const force = setTimeout(() => server.forceShutdown(), 2000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+  };
+}
