@@ -3,6 +3,8 @@ import type { Logger } from "pino";
 export interface Service {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** host:port actually bound, once started (reported to the parent process). */
+  readonly address?: string;
 }
 
 /**
@@ -35,5 +37,5 @@ export async function runService(name: string, svc: Service, log: Logger): Promi
     process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
-  process.send?.({ ready: name });
+  process.send?.({ ready: name, address: svc.address });
 }
