@@ -1,0 +1,133 @@
+// Shape checks (INVALID_ARGUMENT) and normalization of a resource before it is stored. Runs on
+// every Create and Update; references to other resources are checked in references.ts.
+import { create } from "@bufbuild/protobuf";
+import {
+  PackageStatusSchema,
+  type Archive,
+  type Environment,
+  type Function as FnResource,
+  type Package,
+  type Resource,
+} from "@fizz/proto";
+import { checkName, invalid } from "@fizz/common";
+import { kindOf, metaOf } from "./kinds.js";
+import { validateHttpTrigger } from "./routes.js";
+
+export const BUILD_STATUSES = ["pending", "running", "succeeded", "failed", "none"] as const;
+export const EXECUTOR_TYPES = ["poolmgr", "newdeploy"] as const;
+
+/** Checks names and spec of a resource whose namespace is already defaulted; fixes it up in place. */
+export function validate(r: Resource): void {
+  const meta = metaOf(r);
+  const what = `${kindOf(r).name} "${meta.name}"`;
+  checkName(meta.name, `${kindOf(r).name} name`);
+  checkName(meta.namespace, "namespace");
+  const fail = (msg: string) => invalid(`${what}: ${msg}`);
+  switch (r.kind.case) {
+    case "environment":
+      return validateEnvironment(r.kind.value, fail);
+    case "package":
+      return validatePackage(r.kind.value, fail);
+    case "function":
+      return validateFunction(r.kind.value, fail);
+    case "httpTrigger":
+      return validateHttpTrigger(r.kind.value, fail);
+  }
+}
+
+export type Fail = (msg: string) => Error;
+
+function validateEnvironment(env: Environment, fail: Fail): void {
+  const s = env.spec;
+  if (!s?.runtime?.image) throw fail("spec.runtime.image is required (a built-in runtime such as nodejs, python, exec, or an image name)");
+  if (![0, 1, 2, 3].includes(s.version)) throw fail(`spec.version ${s.version} is not supported: use 1, 2 or 3 (0 means the default, 2)`);
+  if (s.poolsize !== undefined && s.poolsize < 0) throw fail(`spec.poolsize must be 0 or more, got ${s.poolsize}`);
+  if (s.terminationGracePeriod !== undefined && s.terminationGracePeriod < 0n)
+    throw fail(`spec.terminationGracePeriod must be 0 or more, got ${s.terminationGracePeriod}`);
+}
+
+/** A reference in the same namespace as its owner: the namespace is filled in when empty. */
+function checkRef(ref: { name: string; namespace: string } | undefined, field: string, namespace: string, fail: Fail): void {
+  if (!ref?.name) throw fail(`${field}.name is required`);
+  try {
+    checkName(ref.name, `${field}.name`);
+  } catch (err) {
+    throw fail((err as Error).message);
+  }
+  if (ref.namespace && ref.namespace !== namespace)
+    throw fail(`${field} must be in the same namespace ("${namespace}"), not "${ref.namespace}"`);
+  ref.namespace = namespace;
+}
+
+const given = (a: Archive | undefined): a is Archive => !!a && (!!a.type || a.literal.length > 0 || !!a.url);
+
+function checkArchive(a: Archive, field: string, fail: Fail): void {
+  // Fission's CLI always sets the type; infer it for hand-written specs.
+  if (!a.type) a.type = a.url ? "url" : "literal";
+  if (a.type === "literal") {
+    if (a.literal.length === 0) throw fail(`${field} is a literal archive with no content`);
+    if (a.url) throw fail(`${field} has both literal content and a url; give one`);
+  } else if (a.type === "url") {
+    if (!a.url) throw fail(`${field}.url is required for an archive of type "url"`);
+    if (a.literal.length > 0) throw fail(`${field} has both literal content and a url; give one`);
+  } else throw fail(`${field}.type "${a.type}" is not supported: use "literal" or "url"`);
+  const c = a.checksum;
+  if (c && (c.type || c.sum)) {
+    if (!c.type) c.type = "sha256";
+    if (c.type !== "sha256") throw fail(`${field}.checksum.type "${c.type}" is not supported: use "sha256"`);
+    c.sum = c.sum.toLowerCase();
+    if (!/^[0-9a-f]{64}$/.test(c.sum)) throw fail(`${field}.checksum.sum must be 64 hexadecimal characters (a sha256 digest)`);
+  } else a.checksum = undefined;
+}
+
+function validatePackage(pkg: Package, fail: Fail): void {
+  const s = pkg.spec;
+  const ns = pkg.metadata!.namespace;
+  if (!s) throw fail("spec is required (spec.environment and spec.deployment or spec.source)");
+  checkRef(s.environment, "spec.environment", ns, fail);
+  const src = given(s.source);
+  const dep = given(s.deployment);
+  if (!src && !dep) throw fail("spec.deployment or spec.source is required (the function's code)");
+  if (src) checkArchive(s.source!, "spec.source", fail);
+  else s.source = undefined;
+  if (dep) checkArchive(s.deployment!, "spec.deployment", fail);
+  else s.deployment = undefined;
+  const status = (pkg.status ??= create(PackageStatusSchema));
+  // A source archive still has to be built; a deployment archive alone is ready to run.
+  if (!status.buildstatus) status.buildstatus = src ? "pending" : "succeeded";
+  if (!(BUILD_STATUSES as readonly string[]).includes(status.buildstatus))
+    throw fail(`status.buildstatus "${status.buildstatus}" is not one of ${BUILD_STATUSES.join(", ")}`);
+}
+
+function validateFunction(fn: FnResource, fail: Fail): void {
+  const s = fn.spec;
+  const ns = fn.metadata!.namespace;
+  if (!s) throw fail("spec is required (spec.environment and spec.package)");
+  checkRef(s.environment, "spec.environment", ns, fail);
+  checkRef(s.package?.packageref, "spec.package.packageref", ns, fail);
+  for (const [field, v] of [
+    ["functionTimeout", s.functionTimeout],
+    ["idletimeout", s.idletimeout],
+    ["concurrency", s.concurrency],
+    ["requestsPerPod", s.requestsPerPod],
+  ] as const) {
+    if (v !== undefined && v < 0) throw fail(`spec.${field} must be 0 or more (0 means the default), got ${v}`);
+  }
+  const inv = s.invokeStrategy;
+  if (inv?.strategyType && inv.strategyType !== "execution")
+    throw fail(`spec.invokeStrategy.strategyType "${inv.strategyType}" is not supported: use "execution"`);
+  const es = inv?.executionStrategy;
+  if (!es) return;
+  if (es.executorType && !(EXECUTOR_TYPES as readonly string[]).includes(es.executorType))
+    throw fail(`spec.invokeStrategy.executionStrategy.executorType "${es.executorType}" is not one of ${EXECUTOR_TYPES.join(", ")}`);
+  for (const [field, v] of [
+    ["minScale", es.minScale],
+    ["maxScale", es.maxScale],
+    ["targetCpuPercent", es.targetCpuPercent],
+    ["specializationTimeout", es.specializationTimeout],
+  ] as const) {
+    if (v < 0) throw fail(`spec.invokeStrategy.executionStrategy.${field} must be 0 or more, got ${v}`);
+  }
+  if (es.maxScale > 0 && es.maxScale < es.minScale)
+    throw fail(`spec.invokeStrategy.executionStrategy.maxScale (${es.maxScale}) is less than minScale (${es.minScale})`);
+}
