@@ -1,0 +1,46 @@
+import type { ServerResponse } from "node:http";
+import { isFizzError, type ErrorCode } from "@fizz/common";
+
+/** Writes `{"error": ..., "code": ...}` unless the response already started. */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: ErrorCode | string,
+  message: string,
+  extra?: Record<string, string>,
+): void {
+  if (res.headersSent || res.destroyed) {
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: message, code });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+    ...extra,
+  });
+  res.end(body);
+}
+
+/** HTTP answer for an executor failure (GetServiceForFunction). */
+export function sendExecutorError(res: ServerResponse, err: unknown): void {
+  if (!isFizzError(err)) {
+    sendError(res, 500, "INTERNAL", err instanceof Error ? err.message : String(err));
+    return;
+  }
+  switch (err.code) {
+    case "NOT_FOUND":
+      return sendError(res, 404, err.code, err.message);
+    case "RESOURCE_EXHAUSTED":
+      return sendError(res, 429, err.code, err.message, { "retry-after": "1" });
+    case "FAILED_PRECONDITION":
+      return sendError(res, 503, err.code, err.message);
+    case "UNAVAILABLE":
+      // The client's own "cannot reach" (no reason from the server) means the executor is down.
+      return sendError(res, 503, err.code, err.reason === "UNREACHABLE" ? "executor unavailable" : err.message);
+    case "DEADLINE_EXCEEDED":
+      return sendError(res, 504, err.code, err.message);
+    default:
+      return sendError(res, err.httpStatus, err.code, err.message);
+  }
+}
