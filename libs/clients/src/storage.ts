@@ -38,16 +38,21 @@ export async function downloadArchive(client: StorageClient, id: string, opts: {
   const parts: Buffer[] = [];
   let size = 0;
   let info: ArchiveInfo | undefined;
+  const tooLarge = () => new FizzError("RESOURCE_EXHAUSTED", `archive ${id} is larger than ${opts.maxBytes} bytes`);
   for await (const c of client.download({ id }, { timeoutMs: 120_000 })) {
-    if (c.part.case === "info") info = c.part.value;
-    else if (c.part.case === "data") {
+    if (c.part.case === "info") {
+      info = c.part.value;
+      // The server announces the size first: refuse before transferring anything.
+      if (opts.maxBytes && info.size > BigInt(opts.maxBytes)) throw tooLarge();
+    } else if (c.part.case === "data") {
       size += c.part.value.length;
-      if (opts.maxBytes && size > opts.maxBytes)
-        throw new FizzError("RESOURCE_EXHAUSTED", `archive ${id} is larger than ${opts.maxBytes} bytes`);
+      if (opts.maxBytes && size > opts.maxBytes) throw tooLarge();
       parts.push(Buffer.from(c.part.value));
     }
   }
   const data = Buffer.concat(parts);
+  if (info && info.size !== BigInt(data.length))
+    throw new FizzError("DATA_LOSS", `archive ${id}: received ${data.length} bytes, storage recorded ${info.size}`);
   if (info?.sha256 && sha256Hex(data) !== info.sha256)
     throw new FizzError("DATA_LOSS", `archive ${id}: checksum mismatch after download`);
   return data;
