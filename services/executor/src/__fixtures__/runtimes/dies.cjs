@@ -1,0 +1,2 @@
+console.error("boom: cannot start");
+process.exit(3);

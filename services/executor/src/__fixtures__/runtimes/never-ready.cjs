@@ -1,0 +1,2 @@
+// Starts but never reports ready.
+setInterval(() => {}, 1000);

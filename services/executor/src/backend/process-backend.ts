@@ -1,0 +1,201 @@
+// Local backend: every instance is a forked runtime process with an IPC channel, so it dies
+// with the executor; stdout/stderr go to a bounded per-instance log file.
+import { fork, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { FizzError, precondition, type Logger } from "@fizz/common";
+import { runtimeNameOf, type RuntimeCommand } from "../config.js";
+import type { BackendInstance, InstanceExit, InstanceSpec, RuntimeBackend } from "./backend.js";
+import { killOrphans, PidFile } from "./pids.js";
+
+export interface ProcessBackendOptions {
+  stateDir: string;
+  runtimes: Record<string, RuntimeCommand>;
+  startTimeoutMs: number;
+  logMaxBytes: number;
+  defaultGraceMs: number;
+}
+
+interface Proc {
+  id: string;
+  child: ChildProcess;
+  script: string;
+  stopping: boolean;
+  exited: Promise<void>;
+}
+
+const LISTENING = /listening on (\[[^\]]+\]|[^\s:]+):(\d+)/;
+
+/** Appends to a file until maxBytes, then drops the rest, but always drains the pipe. */
+class BoundedLog {
+  private out?: WriteStream;
+  private written = 0;
+  /** Last bytes seen, for error messages when a runtime dies during startup. */
+  tail = "";
+
+  constructor(path: string, private readonly maxBytes: number) {
+    if (maxBytes > 0) this.out = createWriteStream(path, { flags: "a" }).on("error", () => (this.out = undefined));
+  }
+
+  write(chunk: Buffer) {
+    this.tail = (this.tail + chunk.toString("utf8")).slice(-2000);
+    if (!this.out) return;
+    if (this.written + chunk.length > this.maxBytes) {
+      this.out.end(`\n[fizz] runtime log truncated at ${this.maxBytes} bytes\n`);
+      this.out = undefined;
+      return;
+    }
+    this.written += chunk.length;
+    this.out.write(chunk);
+  }
+
+  close() {
+    this.out?.end();
+    this.out = undefined;
+  }
+}
+
+export class ProcessBackend implements RuntimeBackend {
+  private readonly procs = new Map<string, Proc>();
+  private readonly listeners: Array<(e: InstanceExit) => void> = [];
+  private readonly pids: PidFile;
+  private readonly instancesDir: string;
+
+  constructor(private readonly opts: ProcessBackendOptions, private readonly log: Logger) {
+    this.instancesDir = join(opts.stateDir, "instances");
+    this.pids = new PidFile(join(opts.stateDir, "executor", "pids.json"), () => this.snapshot(), log);
+  }
+
+  async cleanup(): Promise<void> {
+    await killOrphans(await this.pids.read(), this.log);
+    // Nothing of ours runs now, so every instance directory is stale.
+    await mkdir(this.instancesDir, { recursive: true });
+    const stale = await readdir(this.instancesDir);
+    await Promise.all(stale.map((d) => rm(join(this.instancesDir, d), { recursive: true, force: true })));
+    await this.pids.changed();
+  }
+
+  onExit(listener: (e: InstanceExit) => void): void {
+    this.listeners.push(listener);
+  }
+
+  isAlive(id: string): boolean {
+    const p = this.procs.get(id);
+    return !!p && p.child.exitCode === null && p.child.signalCode === null;
+  }
+
+  async start(spec: InstanceSpec): Promise<BackendInstance> {
+    const runtime = runtimeNameOf(spec.image, this.opts.runtimes);
+    const cmd = runtime ? this.opts.runtimes[runtime] : undefined;
+    if (!cmd)
+      throw precondition(
+        `environment ${spec.environment}: image "${spec.image}" names no local runtime` +
+          (runtime ? ` (runtime "${runtime}" is not installed)` : "") +
+          `; available: ${Object.keys(this.opts.runtimes).join(", ")}`,
+        "UNKNOWN_RUNTIME",
+      );
+    const envName = spec.environment.split("/").pop() ?? "env";
+    const id = `${envName}-${randomBytes(5).toString("hex")}`;
+    const workDir = join(this.instancesDir, id);
+    mkdirSync(workDir, { recursive: true });
+    const log = new BoundedLog(join(workDir, "runtime.log"), this.opts.logMaxBytes);
+
+    // FIZZ_USERFUNC_DIR: where interface-v1 runtimes look for `user`.
+    const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env, PORT: "0", HOST: "127.0.0.1", FIZZ_USERFUNC_DIR: join(workDir, "userfunc") };
+    // Test runners and profilers set NODE_OPTIONS for us, not for user code.
+    delete env.NODE_OPTIONS;
+    const child = fork(cmd.script, cmd.args, {
+      execPath: cmd.execPath,
+      execArgv: [],
+      cwd: workDir,
+      env,
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      serialization: "json",
+    });
+    const p: Proc = { id, child, script: cmd.script, stopping: false, exited: undefined as unknown as Promise<void> };
+    p.exited = new Promise<void>((resolve) => {
+      child.once("exit", (code, signal) => {
+        this.procs.delete(id);
+        void this.pids.changed();
+        log.close();
+        for (const l of this.listeners) l({ id, code, signal, expected: p.stopping });
+        resolve();
+      });
+    });
+    child.stdout?.on("data", (c: Buffer) => log.write(c));
+    child.stderr?.on("data", (c: Buffer) => log.write(c));
+    this.procs.set(id, p);
+    void this.pids.changed();
+
+    try {
+      const port = await this.waitReady(p, log, spec);
+      return { id, address: `127.0.0.1:${port}`, pid: child.pid, workDir };
+    } catch (err) {
+      await this.stop(id, 0);
+      throw err;
+    }
+  }
+
+  private waitReady(p: Proc, log: BoundedLog, spec: InstanceSpec): Promise<number> {
+    const { child } = p;
+    return new Promise<number>((resolve, reject) => {
+      const done = (err: Error | undefined, port?: number) => {
+        clearTimeout(timer);
+        child.off("message", onMessage);
+        child.stdout?.off("data", onStdout);
+        child.off("error", onError);
+        child.off("exit", onExit);
+        if (err) reject(err);
+        else resolve(port!);
+      };
+      const onMessage = (m: unknown) => {
+        const msg = m as { ready?: unknown; port?: unknown } | null;
+        if (msg && msg.ready === true && typeof msg.port === "number") done(undefined, msg.port);
+      };
+      // Runtimes without IPC support announce themselves on stdout.
+      const onStdout = () => {
+        const m = LISTENING.exec(log.tail);
+        if (m) done(undefined, Number(m[2]));
+      };
+      const onError = (err: Error) => done(new FizzError("UNAVAILABLE", `runtime for ${spec.environment} failed to start: ${err.message}`));
+      const onExit = (code: number | null, signal: string | null) =>
+        done(
+          new FizzError(
+            "UNAVAILABLE",
+            `runtime for ${spec.environment} exited during startup (${signal ?? `code ${code}`}): ${log.tail.trim().slice(-500)}`,
+            "RUNTIME_START_FAILED",
+          ),
+        );
+      const timer = setTimeout(
+        () => done(new FizzError("DEADLINE_EXCEEDED", `runtime for ${spec.environment} did not start within ${this.opts.startTimeoutMs} ms`)),
+        this.opts.startTimeoutMs,
+      );
+      child.on("message", onMessage);
+      child.stdout?.on("data", onStdout);
+      child.once("error", onError);
+      child.once("exit", onExit);
+    });
+  }
+
+  async stop(id: string, graceMs = this.opts.defaultGraceMs): Promise<void> {
+    const p = this.procs.get(id);
+    if (!p) return;
+    p.stopping = true;
+    p.child.kill("SIGTERM");
+    const force = setTimeout(() => p.child.kill("SIGKILL"), graceMs);
+    await p.exited;
+    clearTimeout(force);
+    await rm(join(this.instancesDir, id), { recursive: true, force: true }).catch(() => {});
+  }
+
+  async stopAll(graceMs?: number): Promise<void> {
+    await Promise.all([...this.procs.keys()].map((id) => this.stop(id, graceMs)));
+    await this.pids.changed();
+  }
+
+  private snapshot() {
+    return [...this.procs.values()].flatMap((p) => (p.child.pid ? [{ id: p.id, pid: p.child.pid, script: p.script }] : []));
+  }
+}

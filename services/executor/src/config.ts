@@ -1,0 +1,116 @@
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import { serviceAddress, splitHostPort } from "@fizz/common";
+
+/** How to launch one runtime locally: `execPath script ...args`, forked with an IPC channel. */
+export interface RuntimeCommand {
+  execPath: string;
+  script: string;
+  args: string[];
+}
+
+// services/executor/{src,dist}/config.js → repo root.
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+/** Built-in runtimes shipped in this repository. */
+export function builtinRuntimes(): Record<string, RuntimeCommand> {
+  return {
+    nodejs: { execPath: process.execPath, script: join(repoRoot, "runtimes", "nodejs", "dist", "main.js"), args: [] },
+  };
+}
+
+const hostPort = (v: string) => {
+  try {
+    splitHostPort(v);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const address = (svc: "executor" | "controller" | "storage", env: string) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => serviceAddress(svc, v ? { [env]: v } : {}))
+    .refine(hostPort, { message: "must be host:port, e.g. 127.0.0.1:9091" });
+
+// FIZZ_RUNTIMES: JSON {"python": "/path/main.py"} or {"python": {"execPath": "...", "script": "...", "args": []}}.
+const runtimeEntry = z.union([
+  z.string().min(1).transform((script) => ({ execPath: process.execPath, script, args: [] as string[] })),
+  z.object({ execPath: z.string().default(process.execPath), script: z.string().min(1), args: z.array(z.string()).default([]) }),
+]);
+const runtimesJson = z
+  .string()
+  .optional()
+  .transform((v, ctx) => {
+    if (!v) return {};
+    try {
+      return JSON.parse(v) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be JSON: {\"name\": \"/path/to/script\" | {execPath, script, args}}" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), runtimeEntry));
+
+const ms = (def: number) => z.coerce.number().int().min(1).default(def);
+
+/** The executor's settings, from environment variables. */
+export const configSchema = z
+  .object({
+    /** Where ExecutorService listens (port 0: any free port). */
+    FIZZ_EXECUTOR: address("executor", "FIZZ_EXECUTOR"),
+    FIZZ_ADMIN: address("controller", "FIZZ_ADMIN"),
+    FIZZ_STORAGE: address("storage", "FIZZ_STORAGE"),
+    FIZZ_STATE_DIR: z
+      .string()
+      .optional()
+      .transform((v) => resolve(v || join(homedir(), ".fizz"))),
+    FIZZ_RUNTIMES: runtimesJson,
+    /** Largest deployment archive the executor downloads and unpacks. */
+    FIZZ_MAX_ARCHIVE_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
+    /** How often idle specialized instances are looked for. */
+    FIZZ_REAP_INTERVAL_MS: ms(5_000),
+    /** How long a runtime may take to start listening. */
+    FIZZ_RUNTIME_START_TIMEOUT_MS: ms(15_000),
+    /** Retired instances keep serving in-flight requests this long before they are stopped. */
+    FIZZ_DRAIN_MS: z.coerce.number().int().min(0).default(3_000),
+    /** SIGTERM → SIGKILL delay when the Environment sets no terminationGracePeriod. */
+    FIZZ_STOP_GRACE_MS: ms(3_000),
+    /** Per-instance runtime log cap. */
+    FIZZ_RUNTIME_LOG_MAX_BYTES: z.coerce.number().int().min(0).default(10 * 1024 * 1024),
+  })
+  .transform((e) => ({
+    address: e.FIZZ_EXECUTOR,
+    admin: e.FIZZ_ADMIN,
+    storage: e.FIZZ_STORAGE,
+    stateDir: e.FIZZ_STATE_DIR,
+    runtimes: { ...builtinRuntimes(), ...e.FIZZ_RUNTIMES } as Record<string, RuntimeCommand>,
+    maxArchiveBytes: e.FIZZ_MAX_ARCHIVE_BYTES,
+    reapIntervalMs: e.FIZZ_REAP_INTERVAL_MS,
+    startTimeoutMs: e.FIZZ_RUNTIME_START_TIMEOUT_MS,
+    drainMs: e.FIZZ_DRAIN_MS,
+    stopGraceMs: e.FIZZ_STOP_GRACE_MS,
+    logMaxBytes: e.FIZZ_RUNTIME_LOG_MAX_BYTES,
+  }));
+
+export type ExecutorConfig = z.infer<typeof configSchema>;
+
+// Fission image names (and plain names) → built-in runtime. Tags/digests are ignored.
+const IMAGE_PATTERNS: Array<[RegExp, string]> = [
+  [/^(?:[\w.-]+(?::\d+)?\/)?fission\/node-env/, "nodejs"],
+  [/^node(?:js)?(?:[-:@\d.]|$)/, "nodejs"],
+  [/^(?:[\w.-]+(?::\d+)?\/)?fission\/python-env/, "python"],
+  [/^python(?:[-:@\d.]|$)/, "python"],
+  [/^(?:[\w.-]+(?::\d+)?\/)?fission\/binary-env/, "exec"],
+];
+
+/** The local runtime name for an Environment image, or undefined when none matches. */
+export function runtimeNameOf(image: string, runtimes: Record<string, RuntimeCommand>): string | undefined {
+  const img = image.trim();
+  if (runtimes[img]) return img;
+  for (const [re, name] of IMAGE_PATTERNS) if (re.test(img)) return name;
+  return undefined;
+}
