@@ -1,0 +1,73 @@
+// fizz fn test --name N [--method GET] [-H 'K: V']... [--body STR|@file] [--subpath /x] [--query a=b]...
+// Calls the function through the router's internal route and prints what it answered.
+import type { Command } from "commander";
+import { routerUrl } from "@fizz/common/ports";
+import { run } from "../../context.js";
+import { FizzError } from "@fizz/common/errors";
+import { collect, intArg, normalizeMethods, parseHeaders, queryString, readBody, slashed } from "../../flags.js";
+
+interface Opts {
+  name: string;
+  method: string;
+  header?: string[];
+  body?: string;
+  subpath?: string;
+  query?: string[];
+  timeout: number;
+  verbose?: boolean;
+}
+
+/** The URL `fn test` calls. */
+export function testUrl(base: string, name: string, subpath?: string, query?: string[]): string {
+  const sub = subpath && subpath !== "/" ? slashed(subpath) : "";
+  return `${base}/fizz-function/${encodeURIComponent(name)}${sub}${queryString(query)}`;
+}
+
+export function register(group: Command): void {
+  group
+    .command("test")
+    .description("call a function through the router and print its response")
+    .requiredOption("--name <name>", "function name")
+    .option("--method <method>", "HTTP method", "GET")
+    .option("-H, --header <header>", '"Name: value" request header (repeatable)', collect)
+    .option("-b, --body <body>", "request body, or @file to send a file")
+    .option("--subpath <path>", "path below the function's URL")
+    .option("-q, --query <name=value>", "query parameter (repeatable)", collect)
+    .option("-t, --timeout <seconds>", "give up after this long", intArg, 60)
+    .option("-v, --verbose", "also print the status line and response headers")
+    .action(
+      run<Opts>(async (o) => {
+        const [method = "GET"] = normalizeMethods([o.method]);
+        const url = testUrl(routerUrl(), o.name, o.subpath, o.query);
+        const body = await readBody(o.body);
+        const { request } = await import("undici");
+        let res;
+        try {
+          res = await request(url, {
+            method: method as "GET",
+            headers: parseHeaders(o.header),
+            body,
+            headersTimeout: o.timeout * 1000,
+            bodyTimeout: o.timeout * 1000,
+          });
+        } catch (err) {
+          const code = (err as { code?: string }).code;
+          if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "UND_ERR_CONNECT_TIMEOUT")
+            throw new FizzError("UNAVAILABLE", `cannot reach the router at ${routerUrl()} (is the platform running? start it with 'pnpm start' or set FIZZ_ROUTER)`);
+          throw err;
+        }
+        const text = Buffer.from(await res.body.arrayBuffer());
+        if (o.verbose) {
+          process.stdout.write(`HTTP ${res.statusCode}\n`);
+          for (const [k, v] of Object.entries(res.headers)) process.stdout.write(`${k}: ${Array.isArray(v) ? v.join(", ") : v}\n`);
+          process.stdout.write("\n");
+        }
+        process.stdout.write(text);
+        if (res.statusCode < 200 || res.statusCode > 299) {
+          if (text.length && text[text.length - 1] !== 10) process.stdout.write("\n");
+          process.stderr.write(`fizz: function '${o.name}' answered HTTP ${res.statusCode}\n`);
+          process.exitCode = 1;
+        }
+      }),
+    );
+}

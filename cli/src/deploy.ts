@@ -1,0 +1,152 @@
+// Creating a function the way `fn create` does it (also used by `fizz up` for the example):
+// package from --code, the function, and optionally its HTTPTrigger. A later step that fails
+// undoes the earlier ones, so a mistake leaves nothing half-made behind.
+import { create } from "@bufbuild/protobuf";
+import {
+  FunctionSchema,
+  HTTPTriggerSchema,
+  PackageSchema,
+  type Function as FnResource,
+  type HTTPTrigger,
+  type Package,
+} from "@fizz/proto";
+import type { AdminClient } from "@fizz/clients";
+import { checkName } from "@fizz/common/names";
+import { packageCode, toArchive, type Uploader } from "./code.js";
+import { usage } from "./errors.js";
+import { CREATED_BY_ANNOTATION, CREATED_FOR_LABEL, deleteResource, derivedName, findResource, unwrap } from "./resources.js";
+
+export interface FunctionOptions {
+  name: string;
+  namespace: string;
+  env: string;
+  /** Source file to package, or: */
+  code?: string;
+  /** an existing package. */
+  pkg?: string;
+  entrypoint?: string;
+  fntimeout?: number;
+  idletimeout?: number;
+  concurrency?: number;
+  requestsperpod?: number;
+  executortype?: string;
+  url?: string;
+  prefix?: string;
+  methods?: string[];
+  host?: string;
+}
+
+export interface Created {
+  fn: FnResource;
+  pkg?: Package;
+  trigger?: HTTPTrigger;
+}
+
+export interface TriggerOptions {
+  name: string;
+  namespace: string;
+  functionref: { type: "name"; name: string } | { type: "function-weights"; weights: Record<string, number> };
+  url?: string;
+  prefix?: string;
+  keepPrefix?: boolean;
+  methods: string[];
+  host?: string;
+}
+
+export function buildTrigger(o: TriggerOptions): HTTPTrigger {
+  if (o.url !== undefined && o.prefix !== undefined) throw usage("give --url or --prefix, not both");
+  if (o.url === undefined && o.prefix === undefined) throw usage("--url or --prefix is required");
+  const ref = o.functionref;
+  return create(HTTPTriggerSchema, {
+    metadata: { name: o.name, namespace: o.namespace },
+    spec: {
+      host: o.host ?? "",
+      relativeurl: o.url ?? "",
+      ...(o.prefix !== undefined ? { prefix: o.prefix } : {}),
+      keepPrefix: o.keepPrefix ?? false,
+      methods: o.methods,
+      functionref: ref.type === "name" ? { type: "name", name: ref.name } : { type: "function-weights", functionweights: ref.weights },
+    },
+  });
+}
+
+/** The Package for --code: named after the function, labelled as made for it. */
+export async function codePackage(o: { name: string; namespace: string; env: string; code: string }, upload: Uploader) {
+  const code = await packageCode(o.code);
+  const pkg = create(PackageSchema, {
+    metadata: {
+      name: derivedName(o.name),
+      namespace: o.namespace,
+      labels: { [CREATED_FOR_LABEL]: o.name },
+      annotations: { [CREATED_BY_ANNOTATION]: "fizz fn create" },
+    },
+    spec: { environment: { name: o.env, namespace: o.namespace }, deployment: await toArchive(code.zip, upload) },
+  });
+  return { pkg, functionName: code.functionName };
+}
+
+export async function createFunction(api: AdminClient, o: FunctionOptions, upload: Uploader): Promise<Created> {
+  checkName(o.name, "function name");
+  if ((o.code === undefined) === (o.pkg === undefined)) throw usage("give --code FILE or --pkg NAME (one of them)");
+  const { wrap } = await import("@fizz/clients/resources");
+  const undo: Array<() => Promise<void>> = [];
+  try {
+    let pkgName = o.pkg ?? "";
+    let functionName = o.entrypoint ?? "";
+    let pkg: Package | undefined;
+    if (o.code !== undefined) {
+      const made = await codePackage({ name: o.name, namespace: o.namespace, env: o.env, code: o.code }, upload);
+      pkg = unwrap(await api.create({ resource: wrap(made.pkg) }), "package");
+      pkgName = pkg.metadata!.name;
+      functionName = o.entrypoint ?? made.functionName;
+      undo.push(() => deleteResource(api, "package", o.namespace, pkgName));
+    }
+    const fn = unwrap(
+      await api.create({
+        resource: wrap(
+          create(FunctionSchema, {
+            metadata: { name: o.name, namespace: o.namespace },
+            spec: {
+              environment: { name: o.env, namespace: o.namespace },
+              package: { packageref: { name: pkgName, namespace: o.namespace }, functionName },
+              invokeStrategy: { strategyType: "execution", executionStrategy: { executorType: o.executortype ?? "poolmgr" } },
+              functionTimeout: o.fntimeout ?? 60,
+              idletimeout: o.idletimeout ?? 120,
+              concurrency: o.concurrency ?? 500,
+              requestsPerPod: o.requestsperpod ?? 1,
+            },
+          }),
+        ),
+      }),
+      "function",
+    );
+    undo.push(() => deleteResource(api, "function", o.namespace, o.name));
+    let trigger: HTTPTrigger | undefined;
+    if (o.url !== undefined || o.prefix !== undefined) {
+      // The trigger takes the function's name unless another trigger already has it.
+      const taken = await findResource(api, "httpTrigger", o.namespace, o.name);
+      const t = buildTrigger({
+        name: taken ? derivedName(o.name) : o.name,
+        namespace: o.namespace,
+        functionref: { type: "name", name: o.name },
+        url: o.url,
+        prefix: o.prefix,
+        methods: o.methods?.length ? o.methods : o.url !== undefined ? ["GET"] : [],
+        host: o.host,
+      });
+      trigger = unwrap(await api.create({ resource: wrap(t) }), "httpTrigger");
+    }
+    return { fn, pkg, trigger };
+  } catch (err) {
+    for (const u of undo.reverse()) await u().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** "GET,POST /path" or "ALL /prefix/*" for a trigger. */
+export function describeRoute(t: HTTPTrigger): string {
+  const s = t.spec;
+  const methods = s?.methods.length ? s.methods.join(",") : s?.method || "ALL";
+  const path = s?.prefix !== undefined ? `${s.prefix}/*` : (s?.relativeurl ?? "");
+  return `${methods} ${s?.host ? `${s.host}` : ""}${path}`;
+}

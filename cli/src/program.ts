@@ -1,0 +1,39 @@
+// The `fizz` command tree. Every command lives in its own file and registers itself on its group.
+import { Command, Option } from "commander";
+import * as envCreate from "./commands/env/create.js";
+import * as envDelete from "./commands/env/delete.js";
+import * as envGet from "./commands/env/get.js";
+import * as envList from "./commands/env/list.js";
+import * as envUpdate from "./commands/env/update.js";
+import * as fnCreate from "./commands/fn/create.js";
+import * as fnDelete from "./commands/fn/delete.js";
+import * as fnGet from "./commands/fn/get.js";
+import * as fnList from "./commands/fn/list.js";
+import * as fnTest from "./commands/fn/test.js";
+import * as fnUpdate from "./commands/fn/update.js";
+import * as routeCreate from "./commands/route/create.js";
+import * as routeDelete from "./commands/route/delete.js";
+import * as routeGet from "./commands/route/get.js";
+import * as routeList from "./commands/route/list.js";
+import * as routeUpdate from "./commands/route/update.js";
+import * as up from "./commands/up.js";
+
+type Registrar = { register(parent: Command): void };
+
+function group(program: Command, name: string, aliases: string[], description: string, verbs: Registrar[]): void {
+  const g = program.command(name).aliases(aliases).description(description);
+  for (const v of verbs) v.register(g);
+}
+
+export function buildProgram(): Command {
+  const program = new Command("fizz")
+    .description("Fizz: serverless functions, Fission-compatible. Talks to the admin API at $FIZZ_ADMIN (default 127.0.0.1:9090).")
+    .addOption(new Option("-o, --output <format>", "output format: table, json or yaml").default("table"))
+    .addOption(new Option("--namespace <ns>", "namespace of the resources").default("default"))
+    .showHelpAfterError("(add --help for usage)");
+  group(program, "env", ["environment"], "language environments functions run in", [envCreate, envGet, envList, envUpdate, envDelete]);
+  group(program, "fn", ["function"], "functions", [fnCreate, fnGet, fnList, fnUpdate, fnDelete, fnTest]);
+  group(program, "route", ["httptrigger", "ht"], "HTTP routes (HTTP triggers) to functions", [routeCreate, routeGet, routeList, routeUpdate, routeDelete]);
+  up.register(program);
+  return program;
+}
