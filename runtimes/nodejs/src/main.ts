@@ -4,6 +4,7 @@
 // Only node built-ins are imported, so the process listens in a few tens of milliseconds.
 import { createRuntimeServer, DEFAULT_MAX_BODY_BYTES, DEFAULT_USERFUNC_DIR } from "./server.js";
 import { logError } from "./respond.js";
+import { prewarm } from "./prewarm.js";
 
 function intEnv(name: string, fallback: number): number {
   const v = process.env[name];
@@ -50,6 +51,7 @@ runtime.listen(port, host).then(
         if (process.ppid !== parent) shutdown(0);
       }, 1_000).unref();
     }
+    setImmediate(prewarm);
   },
   (err: unknown) => {
     logError(`cannot listen on ${host}:${port}`, err);
