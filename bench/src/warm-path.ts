@@ -1,5 +1,8 @@
 // bench/warm-path: one trivial function called directly on its runtime instance and through the
 // router, in the same run. Throughput at 50 connections, and latency one request at a time.
+import { spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { executorClient } from "@fizz/clients";
 import { fizzOk, newStateDir, startPlatform } from "@fizz/e2e/platform";
 import { load, percentile, round, sequentialLatency, writeResult } from "./common.js";
@@ -22,19 +25,29 @@ async function main() {
     if (!inst) throw new Error("no specialized instance found for the benchmark function");
     const direct = `http://${inst.address}/`;
 
-    process.stdout.write(`direct ${direct}  routed ${routed}\nwarming up…\n`);
+    const bareProc = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), "bare-proxy.js"), inst.address], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const barePort = await new Promise<string>((resolve) => bareProc.stdout.once("data", (d) => resolve(String(d).trim())));
+    const bare = `http://127.0.0.1:${barePort}/`;
+
+    process.stdout.write(`direct ${direct}  routed ${routed}  bare proxy ${bare}\nwarming up…\n`);
     await load(direct, CONNECTIONS, 2);
     await load(routed, CONNECTIONS, 2);
+    await load(bare, CONNECTIONS, 2);
 
     // Alternate the two so drift on a shared machine hits both alike; keep the better of two runs.
-    const runs = { direct: [] as Awaited<ReturnType<typeof load>>[], routed: [] as Awaited<ReturnType<typeof load>>[] };
+    const runs = { direct: [] as Awaited<ReturnType<typeof load>>[], routed: [] as Awaited<ReturnType<typeof load>>[], bare: [] as Awaited<ReturnType<typeof load>>[] };
     for (let i = 0; i < 2; i++) {
       runs.direct.push(await load(direct, CONNECTIONS, SECONDS));
       runs.routed.push(await load(routed, CONNECTIONS, SECONDS));
+      runs.bare.push(await load(bare, CONNECTIONS, SECONDS));
     }
+    bareProc.kill();
     const best = (xs: typeof runs.direct) => xs.reduce((a, b) => (b.rps > a.rps ? b : a));
     const d = best(runs.direct);
     const r = best(runs.routed);
+    const b = best(runs.bare);
 
     const seqDirect = await sequentialLatency(direct, 2000);
     const seqRouted = await sequentialLatency(routed, 2000);
@@ -48,7 +61,9 @@ async function main() {
       seconds: SECONDS,
       direct: d,
       routed: r,
+      bareProxy: b,
       throughputRatio: round(ratio, 3),
+      routerVsBareProxy: round(r.rps / b.rps, 3),
       sequential: { directP50Ms: round(p50d, 3), routedP50Ms: round(p50r, 3), addedP50Ms: round(added, 3) },
       targets: { throughputRatio: 0.5, addedP50Ms: 0.3 },
     };
@@ -60,8 +75,10 @@ async function main() {
         "| --- | --- | --- | --- | --- |",
         `| direct to runtime | ${d.rps} | ${d.p50} | ${d.p99} | ${round(p50d, 3)} |`,
         `| through router | ${r.rps} | ${r.p50} | ${r.p99} | ${round(p50r, 3)} |`,
+        `| baseline: bare node:http → undici proxy, no routing | ${b.rps} | ${b.p50} | ${b.p99} | – |`,
         "",
         `Through-router throughput ratio: **${round(ratio, 3)}×** direct (target ≥ 0.5).`,
+        `Router vs the bare proxy floor: **${round(r.rps / b.rps, 3)}×** (the bare proxy itself reaches ${round(b.rps / d.rps, 3)}× direct).`,
         `Added p50 latency, one request at a time: **${round(added, 3)} ms** (target ≤ 0.3 ms).`,
       ].join("\n"),
     );
