@@ -2,60 +2,25 @@
 // service reads a resource the same way.
 import { create } from "@bufbuild/protobuf";
 import {
-  Kind,
+
   ResourceSchema,
   type Environment,
   type Function as FnResource,
   type HTTPTrigger,
-  type ObjectMeta,
+
   type Package,
   type Resource,
 } from "@fizz/proto";
 import { DEFAULT_NAMESPACE, invalid } from "@fizz/common";
 
-export type ResourceCase = NonNullable<Resource["kind"]["case"]>;
-
-export interface KindInfo {
-  kind: Kind;
-  case: ResourceCase;
-  /** Singular name people use ("function", "httptrigger"). */
-  name: string;
-}
-
-export const KINDS: readonly KindInfo[] = [
-  { kind: Kind.ENVIRONMENT, case: "environment", name: "environment" },
-  { kind: Kind.PACKAGE, case: "package", name: "package" },
-  { kind: Kind.FUNCTION, case: "function", name: "function" },
-  { kind: Kind.HTTP_TRIGGER, case: "httpTrigger", name: "httptrigger" },
-];
-
-const BY_KIND = new Map(KINDS.map((k) => [k.kind, k]));
-const BY_CASE = new Map(KINDS.map((k) => [k.case, k]));
-
-export function kindInfo(kind: Kind): KindInfo {
-  const k = BY_KIND.get(kind);
-  if (!k) throw invalid(`unknown resource kind ${kind}`);
-  return k;
-}
-
-export function kindOf(r: Resource): KindInfo {
-  const c = r.kind.case;
-  const k = c && BY_CASE.get(c);
-  if (!k) throw invalid("resource has no kind");
-  return k;
-}
+export { KINDS, kindInfo, kindByName, kindOf, metaOf, type KindInfo, type ResourceCase } from "@fizz/proto";
+import type { ResourceCase } from "@fizz/proto";
 
 export type KindValue = Environment | Package | FnResource | HTTPTrigger;
 
 export function valueOf(r: Resource): KindValue {
   if (!r.kind.case) throw invalid("resource has no kind");
   return r.kind.value;
-}
-
-export function metaOf(r: Resource): ObjectMeta {
-  const m = valueOf(r).metadata;
-  if (!m) throw invalid(`${kindOf(r).name} has no metadata`);
-  return m;
 }
 
 export function wrap(value: Environment): Resource;

@@ -4,3 +4,4 @@ export * from "./gen/fizz/v1/resources_pb.js";
 export * from "./gen/fizz/v1/admin_pb.js";
 export * from "./gen/fizz/v1/executor_pb.js";
 export * from "./gen/fizz/v1/storage_pb.js";
+export * from "./kinds.js";

@@ -1,49 +1,9 @@
-// The resource kinds the controller serves and small helpers over the Resource oneof. Kept local
-// (not @fizz/clients) so the server does not depend on client code.
-import { Kind, type ObjectMeta, type Resource } from "@fizz/proto";
-import { DEFAULT_NAMESPACE, invalid } from "@fizz/common";
+// Controller-side helpers over resources; the kinds themselves live with the generated types.
+import type { Resource } from "@fizz/proto";
+import { metaOf, type KindInfo } from "@fizz/proto";
+import { DEFAULT_NAMESPACE } from "@fizz/common";
 
-export type ResourceCase = NonNullable<Resource["kind"]["case"]>;
-
-export interface KindInfo {
-  kind: Kind;
-  case: ResourceCase;
-  /** Singular name used in messages and as the store's directory name. */
-  name: string;
-}
-
-export const KINDS: readonly KindInfo[] = [
-  { kind: Kind.ENVIRONMENT, case: "environment", name: "environment" },
-  { kind: Kind.PACKAGE, case: "package", name: "package" },
-  { kind: Kind.FUNCTION, case: "function", name: "function" },
-  { kind: Kind.HTTP_TRIGGER, case: "httpTrigger", name: "httptrigger" },
-];
-
-const BY_KIND = new Map(KINDS.map((k) => [k.kind, k]));
-const BY_CASE = new Map(KINDS.map((k) => [k.case, k]));
-const BY_NAME = new Map(KINDS.map((k) => [k.name, k]));
-
-export function kindInfo(kind: Kind): KindInfo {
-  const k = BY_KIND.get(kind);
-  if (!k) throw invalid(kind === Kind.UNSPECIFIED ? "kind is required" : `unknown resource kind ${kind}`);
-  return k;
-}
-
-export const kindByName = (name: string): KindInfo | undefined => BY_NAME.get(name);
-
-export function kindOf(r: Resource | undefined): KindInfo {
-  const c = r?.kind.case;
-  const k = c && BY_CASE.get(c);
-  if (!k) throw invalid("resource is required and must be one of environment, package, function, httpTrigger");
-  return k;
-}
-
-/** The metadata of a resource the controller stored (always present there). */
-export function metaOf(r: Resource): ObjectMeta {
-  const m = r.kind.value?.metadata;
-  if (!m) throw invalid(`${kindOf(r).name} has no metadata`);
-  return m;
-}
+export { KINDS, kindInfo, kindByName, kindOf, metaOf, type KindInfo, type ResourceCase } from "@fizz/proto";
 
 export const nsOr = (ns: string | undefined) => ns || DEFAULT_NAMESPACE;
 
