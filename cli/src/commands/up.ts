@@ -42,6 +42,13 @@ async function up(o: Opts): Promise<number> {
   const onSignal = () => void shutdown(0);
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  // Under `pnpm start`, a package manager killed by a supervisor does not pass the signal on:
+  // stop with it rather than run on as an orphan.
+  if (process.env.npm_lifecycle_event) {
+    const parent = process.ppid;
+    setInterval(() => process.ppid !== parent && void shutdown(0), 1000).unref();
+  }
   sup.onUnexpectedExit = (svc, why) => {
     err(`fizz: ${svc} stopped unexpectedly (${why}); stopping the platform`);
     void shutdown(1);
