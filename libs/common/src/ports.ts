@@ -8,6 +8,8 @@ export const SERVICES = {
   controller: { port: 9090, env: "FIZZ_ADMIN", scheme: "grpc" },
   executor: { port: 9091, env: "FIZZ_EXECUTOR", scheme: "grpc" },
   storage: { port: 9092, env: "FIZZ_STORAGE", scheme: "grpc" },
+  // HTTP: /healthz and build status; the builder's work arrives through the controller's watch.
+  builder: { port: 9093, env: "FIZZ_BUILDER", scheme: "http" },
 } as const;
 
 export type ServiceName = keyof typeof SERVICES;
