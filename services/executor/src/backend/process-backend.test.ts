@@ -54,7 +54,10 @@ describe("ProcessBackend", () => {
     expect(backend.isAlive(inst.id)).toBe(true);
     const pids = JSON.parse(readFileSync(join(stateDir, "executor", "pids.json"), "utf8")) as { instances: Array<{ pid: number }> };
     expect(pids.instances.map((e) => e.pid)).toContain(inst.pid);
-    expect(readFileSync(join(inst.workDir, "runtime.log"), "utf8")).toMatch(/fizz-runtime listening on/);
+    // The log is written through a stream: give it a moment to reach the disk.
+    const logFile = join(inst.workDir, "runtime.log");
+    for (let i = 0; i < 100 && !readFileSync(logFile, "utf8").includes("listening"); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(readFileSync(logFile, "utf8")).toMatch(/fizz-runtime listening on/);
     await backend.stop(inst.id);
     expect(alive(inst.pid!)).toBe(false);
     expect(existsSync(inst.workDir)).toBe(false);

@@ -57,6 +57,18 @@ class BoundedLog {
   }
 }
 
+// What a runtime inherits from the executor: like a container, it gets a clean environment and
+// whatever its Environment's spec.runtime.env adds. Not the executor's own settings (FIZZ_*
+// addresses, NODE_OPTIONS from test runners), and not NODE_EXTRA_CA_CERTS, whose certificate
+// loading alone added ~30 ms to every process start here (set it in runtime.env when needed).
+const INHERITED_ENV = ["PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER"];
+
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const k of INHERITED_ENV) if (process.env[k] !== undefined) env[k] = process.env[k];
+  return env;
+}
+
 export class ProcessBackend implements RuntimeBackend {
   private readonly procs = new Map<string, Proc>();
   private readonly listeners: Array<(e: InstanceExit) => void> = [];
@@ -103,9 +115,7 @@ export class ProcessBackend implements RuntimeBackend {
     const log = new BoundedLog(join(workDir, "runtime.log"), this.opts.logMaxBytes);
 
     // FIZZ_USERFUNC_DIR: where interface-v1 runtimes look for `user`.
-    const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env, PORT: "0", HOST: "127.0.0.1", FIZZ_USERFUNC_DIR: join(workDir, "userfunc") };
-    // Test runners and profilers set NODE_OPTIONS for us, not for user code.
-    delete env.NODE_OPTIONS;
+    const env: NodeJS.ProcessEnv = { ...baseEnv(), ...spec.env, PORT: "0", HOST: "127.0.0.1", FIZZ_USERFUNC_DIR: join(workDir, "userfunc") };
     const child = fork(cmd.script, cmd.args, {
       execPath: cmd.execPath,
       execArgv: [],
