@@ -19,7 +19,11 @@ async function firstResponseMs(url: string): Promise<number> {
 /** Spawn a bare node:http server and get one response: the floor for "no pool". */
 async function bareSpawnMs(): Promise<number> {
   const t = process.hrtime.bigint();
-  const child = spawn(process.execPath, ["-e", "require('http').createServer((q,s)=>s.end('ok')).listen(0,'127.0.0.1',function(){console.log(this.address().port)})"], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["-e", "require('http').createServer((q,s)=>s.end('ok')).listen(0,'127.0.0.1',function(){console.log(this.address().port)})"], {
+    // The same clean environment the executor gives runtimes, so the two compare like for like.
+    env: { PATH: process.env.PATH, HOME: process.env.HOME },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const port = await new Promise<string>((resolve) => child.stdout.once("data", (d) => resolve(String(d).trim())));
   const r = await fetch(`http://127.0.0.1:${port}/`);
   await r.text();
