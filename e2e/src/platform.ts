@@ -31,6 +31,7 @@ export async function startPlatform(opts: { stateDir?: string; env?: NodeJS.Proc
     FIZZ_ADMIN: "127.0.0.1:0",
     FIZZ_EXECUTOR: "127.0.0.1:0",
     FIZZ_STORAGE: "127.0.0.1:0",
+    FIZZ_BUILDER: "127.0.0.1:0",
     FIZZ_LOG_LEVEL: "warn",
     ...opts.env,
   };

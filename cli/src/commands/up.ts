@@ -11,7 +11,7 @@ import { EXAMPLE_FUNCTION, serviceMain } from "../paths.js";
 import { StartError, Supervisor } from "../up/supervisor.js";
 
 /** Start order: each service needs the ones before it. */
-export const ORDER: readonly ServiceName[] = ["controller", "storage", "executor", "router"];
+export const ORDER: readonly ServiceName[] = ["controller", "storage", "builder", "executor", "router"];
 
 interface Opts {
   stateDir?: string;
