@@ -6,9 +6,7 @@ import {
   ResourceSchema,
   type Environment,
   type Function as FnResource,
-  type HTTPTrigger,
 
-  type Package,
   type Resource,
 } from "@fizz/proto";
 import { DEFAULT_NAMESPACE, invalid } from "@fizz/common";
@@ -16,27 +14,24 @@ import { DEFAULT_NAMESPACE, invalid } from "@fizz/common";
 export { KINDS, kindInfo, kindByName, kindOf, metaOf, type KindInfo, type ResourceCase } from "@fizz/proto";
 import type { ResourceCase } from "@fizz/proto";
 
-export type KindValue = Environment | Package | FnResource | HTTPTrigger;
+export type KindValue = NonNullable<Resource["kind"]["value"]>;
+
+// The oneof case of each message type, so wrap() needs no per-kind code.
+const CASE_OF_TYPE: Record<KindValue["$typeName"], ResourceCase> = {
+  "fizz.v1.Environment": "environment",
+  "fizz.v1.Package": "package",
+  "fizz.v1.Function": "function",
+  "fizz.v1.HTTPTrigger": "httpTrigger",
+  "fizz.v1.Recorder": "recorder",
+};
 
 export function valueOf(r: Resource): KindValue {
   if (!r.kind.case) throw invalid("resource has no kind");
   return r.kind.value;
 }
 
-export function wrap(value: Environment): Resource;
-export function wrap(value: Package): Resource;
-export function wrap(value: FnResource): Resource;
-export function wrap(value: HTTPTrigger): Resource;
 export function wrap(value: KindValue): Resource {
-  const c: ResourceCase =
-    value.$typeName === "fizz.v1.Environment"
-      ? "environment"
-      : value.$typeName === "fizz.v1.Package"
-        ? "package"
-        : value.$typeName === "fizz.v1.Function"
-          ? "function"
-          : "httpTrigger";
-  return create(ResourceSchema, { kind: { case: c, value } as Resource["kind"] });
+  return create(ResourceSchema, { kind: { case: CASE_OF_TYPE[value.$typeName], value } as Resource["kind"] });
 }
 
 export const nsOf = (m: { namespace?: string } | undefined) => m?.namespace || DEFAULT_NAMESPACE;

@@ -10,6 +10,7 @@ export const SERVICES = {
   storage: { port: 9092, env: "FIZZ_STORAGE", scheme: "grpc" },
   // HTTP: /healthz and build status; the builder's work arrives through the controller's watch.
   builder: { port: 9093, env: "FIZZ_BUILDER", scheme: "http" },
+  recorder: { port: 9094, env: "FIZZ_RECORDER", scheme: "grpc" },
 } as const;
 
 export type ServiceName = keyof typeof SERVICES;

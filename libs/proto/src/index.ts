@@ -5,3 +5,4 @@ export * from "./gen/fizz/v1/admin_pb.js";
 export * from "./gen/fizz/v1/executor_pb.js";
 export * from "./gen/fizz/v1/storage_pb.js";
 export * from "./kinds.js";
+export * from "./gen/fizz/v1/recorder_pb.js";

@@ -18,6 +18,7 @@ export const KINDS: readonly KindInfo[] = [
   { kind: Kind.PACKAGE, case: "package", name: "package" },
   { kind: Kind.FUNCTION, case: "function", name: "function" },
   { kind: Kind.HTTP_TRIGGER, case: "httpTrigger", name: "httptrigger" },
+  { kind: Kind.RECORDER, case: "recorder", name: "recorder" },
 ];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.kind, k]));
@@ -35,7 +36,7 @@ export const kindByName = (name: string): KindInfo | undefined => BY_NAME.get(na
 export function kindOf(r: Resource | undefined): KindInfo {
   const c = r?.kind.case;
   const k = c && BY_CASE.get(c);
-  if (!k) throw invalid("resource is required and must be one of environment, package, function, httpTrigger");
+  if (!k) throw invalid("resource is required and must be one of environment, package, function, httpTrigger, recorder");
   return k;
 }
 

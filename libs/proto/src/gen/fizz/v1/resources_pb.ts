@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fizz/v1/resources.proto.
  */
 export const file_fizz_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("ChdmaXp6L3YxL3Jlc291cmNlcy5wcm90bxIHZml6ei52MSJsCgdSdW50aW1lEg0KBWltYWdlGAEgASgJEiYKA2VudhgCIAMoCzIZLmZpenoudjEuUnVudGltZS5FbnZFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIikKB0J1aWxkZXISDQoFaW1hZ2UYASABKAkSDwoHY29tbWFuZBgCIAEoCSLZAgoPRW52aXJvbm1lbnRTcGVjEg8KB3ZlcnNpb24YASABKAUSIQoHcnVudGltZRgCIAEoCzIQLmZpenoudjEuUnVudGltZRIhCgdidWlsZGVyGAMgASgLMhAuZml6ei52MS5CdWlsZGVyEhUKCHBvb2xzaXplGAQgASgFSACIAQESMAoJcmVzb3VyY2VzGAUgASgLMh0uZml6ei52MS5SZXNvdXJjZVJlcXVpcmVtZW50cxIlChh0ZXJtaW5hdGlvbl9ncmFjZV9wZXJpb2QYBiABKANIAYgBARITCgtrZWVwYXJjaGl2ZRgHIAEoCBInCh9hbGxvd2VkX2Z1bmN0aW9uc19wZXJfY29udGFpbmVyGAggASgFEhcKD2ltYWdlcHVsbHNlY3JldBgJIAEoCUILCglfcG9vbHNpemVCGwoZX3Rlcm1pbmF0aW9uX2dyYWNlX3BlcmlvZCJcCgtFbnZpcm9ubWVudBIlCghtZXRhZGF0YRgBIAEoCzITLmZpenoudjEuT2JqZWN0TWV0YRImCgRzcGVjGAIgASgLMhguZml6ei52MS5FbnZpcm9ubWVudFNwZWMiJQoIQ2hlY2tzdW0SDAoEdHlwZRgBIAEoCRILCgNzdW0YAiABKAkiWgoHQXJjaGl2ZRIMCgR0eXBlGAEgASgJEg8KB2xpdGVyYWwYAiABKAwSCwoDdXJsGAMgASgJEiMKCGNoZWNrc3VtGAQgASgLMhEuZml6ei52MS5DaGVja3N1bSKQAQoLUGFja2FnZVNwZWMSJwoLZW52aXJvbm1lbnQYASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIgCgZzb3VyY2UYAiABKAsyEC5maXp6LnYxLkFyY2hpdmUSJAoKZGVwbG95bWVudBgDIAEoCzIQLmZpenoudjEuQXJjaGl2ZRIQCghidWlsZGNtZBgEIAEoCSJVCg1QYWNrYWdlU3RhdHVzEhMKC2J1aWxkc3RhdHVzGAEgASgJEhAKCGJ1aWxkbG9nGAIgASgJEh0KFWxhc3RfdXBkYXRlX3RpbWVzdGFtcBgDIAEoCSJ8CgdQYWNrYWdlEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiIKBHNwZWMYAiABKAsyFC5maXp6LnYxLlBhY2thZ2VTcGVjEiYKBnN0YXR1cxgDIAEoCzIWLmZpenoudjEuUGFja2FnZVN0YXR1cyJGCgpQYWNrYWdlUmVmEgwKBG5hbWUYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEhcKD3Jlc291cmNldmVyc2lvbhgDIAEoCSJUChJGdW5jdGlvblBhY2thZ2VSZWYSJwoKcGFja2FnZXJlZhgBIAEoCzITLmZpenoudjEuUGFja2FnZVJlZhIVCg1mdW5jdGlvbl9uYW1lGAIgASgJIowBChFFeGVjdXRpb25TdHJhdGVneRIVCg1leGVjdXRvcl90eXBlGAEgASgJEhEKCW1pbl9zY2FsZRgCIAEoBRIRCgltYXhfc2NhbGUYAyABKAUSGgoSdGFyZ2V0X2NwdV9wZXJjZW50GAQgASgFEh4KFnNwZWNpYWxpemF0aW9uX3RpbWVvdXQYBSABKAUiXwoOSW52b2tlU3RyYXRlZ3kSFQoNc3RyYXRlZ3lfdHlwZRgBIAEoCRI2ChJleGVjdXRpb25fc3RyYXRlZ3kYAiABKAsyGi5maXp6LnYxLkV4ZWN1dGlvblN0cmF0ZWd5IuUDCgxGdW5jdGlvblNwZWMSJwoLZW52aXJvbm1lbnQYASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIsCgdwYWNrYWdlGAIgASgLMhsuZml6ei52MS5GdW5jdGlvblBhY2thZ2VSZWYSIwoHc2VjcmV0cxgDIAMoCzISLmZpenoudjEuT2JqZWN0UmVmEiYKCmNvbmZpZ21hcHMYBCADKAsyEi5maXp6LnYxLk9iamVjdFJlZhIwCglyZXNvdXJjZXMYBSABKAsyHS5maXp6LnYxLlJlc291cmNlUmVxdWlyZW1lbnRzEjAKD2ludm9rZV9zdHJhdGVneRgGIAEoCzIXLmZpenoudjEuSW52b2tlU3RyYXRlZ3kSHQoQZnVuY3Rpb25fdGltZW91dBgHIAEoBUgAiAEBEhgKC2lkbGV0aW1lb3V0GAggASgFSAGIAQESGAoLY29uY3VycmVuY3kYCSABKAVIAogBARIdChByZXF1ZXN0c19wZXJfcG9kGAogASgFSAOIAQESEQoJb25jZV9vbmx5GAsgASgIQhMKEV9mdW5jdGlvbl90aW1lb3V0Qg4KDF9pZGxldGltZW91dEIOCgxfY29uY3VycmVuY3lCEwoRX3JlcXVlc3RzX3Blcl9wb2QiVgoIRnVuY3Rpb24SJQoIbWV0YWRhdGEYASABKAsyEy5maXp6LnYxLk9iamVjdE1ldGESIwoEc3BlYxgCIAEoCzIVLmZpenoudjEuRnVuY3Rpb25TcGVjIrEBChFGdW5jdGlvblJlZmVyZW5jZRIMCgR0eXBlGAEgASgJEgwKBG5hbWUYAiABKAkSSAoPZnVuY3Rpb253ZWlnaHRzGAMgAygLMi8uZml6ei52MS5GdW5jdGlvblJlZmVyZW5jZS5GdW5jdGlvbndlaWdodHNFbnRyeRo2ChRGdW5jdGlvbndlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBItIBCg9IVFRQVHJpZ2dlclNwZWMSDAoEaG9zdBgBIAEoCRITCgtyZWxhdGl2ZXVybBgCIAEoCRITCgZwcmVmaXgYAyABKAlIAIgBARITCgtrZWVwX3ByZWZpeBgEIAEoCBIOCgZtZXRob2QYBSABKAkSDwoHbWV0aG9kcxgGIAMoCRIvCgtmdW5jdGlvbnJlZhgHIAEoCzIaLmZpenoudjEuRnVuY3Rpb25SZWZlcmVuY2USFQoNY3JlYXRlaW5ncmVzcxgIIAEoCEIJCgdfcHJlZml4IlwKC0hUVFBUcmlnZ2VyEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiYKBHNwZWMYAiABKAsyGC5maXp6LnYxLkhUVFBUcmlnZ2VyU3BlYyK5AQoIUmVzb3VyY2USKwoLZW52aXJvbm1lbnQYASABKAsyFC5maXp6LnYxLkVudmlyb25tZW50SAASIwoHcGFja2FnZRgCIAEoCzIQLmZpenoudjEuUGFja2FnZUgAEiUKCGZ1bmN0aW9uGAMgASgLMhEuZml6ei52MS5GdW5jdGlvbkgAEiwKDGh0dHBfdHJpZ2dlchgEIAEoCzIULmZpenoudjEuSFRUUFRyaWdnZXJIAEIGCgRraW5kKm4KBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEhQKEEtJTkRfRU5WSVJPTk1FTlQQARIQCgxLSU5EX1BBQ0tBR0UQAhIRCg1LSU5EX0ZVTkNUSU9OEAMSFQoRS0lORF9IVFRQX1RSSUdHRVIQBGIGcHJvdG8z", [file_fizz_v1_meta]);
+  fileDesc("ChdmaXp6L3YxL3Jlc291cmNlcy5wcm90bxIHZml6ei52MSJsCgdSdW50aW1lEg0KBWltYWdlGAEgASgJEiYKA2VudhgCIAMoCzIZLmZpenoudjEuUnVudGltZS5FbnZFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIikKB0J1aWxkZXISDQoFaW1hZ2UYASABKAkSDwoHY29tbWFuZBgCIAEoCSLZAgoPRW52aXJvbm1lbnRTcGVjEg8KB3ZlcnNpb24YASABKAUSIQoHcnVudGltZRgCIAEoCzIQLmZpenoudjEuUnVudGltZRIhCgdidWlsZGVyGAMgASgLMhAuZml6ei52MS5CdWlsZGVyEhUKCHBvb2xzaXplGAQgASgFSACIAQESMAoJcmVzb3VyY2VzGAUgASgLMh0uZml6ei52MS5SZXNvdXJjZVJlcXVpcmVtZW50cxIlChh0ZXJtaW5hdGlvbl9ncmFjZV9wZXJpb2QYBiABKANIAYgBARITCgtrZWVwYXJjaGl2ZRgHIAEoCBInCh9hbGxvd2VkX2Z1bmN0aW9uc19wZXJfY29udGFpbmVyGAggASgFEhcKD2ltYWdlcHVsbHNlY3JldBgJIAEoCUILCglfcG9vbHNpemVCGwoZX3Rlcm1pbmF0aW9uX2dyYWNlX3BlcmlvZCJcCgtFbnZpcm9ubWVudBIlCghtZXRhZGF0YRgBIAEoCzITLmZpenoudjEuT2JqZWN0TWV0YRImCgRzcGVjGAIgASgLMhguZml6ei52MS5FbnZpcm9ubWVudFNwZWMiJQoIQ2hlY2tzdW0SDAoEdHlwZRgBIAEoCRILCgNzdW0YAiABKAkiWgoHQXJjaGl2ZRIMCgR0eXBlGAEgASgJEg8KB2xpdGVyYWwYAiABKAwSCwoDdXJsGAMgASgJEiMKCGNoZWNrc3VtGAQgASgLMhEuZml6ei52MS5DaGVja3N1bSKQAQoLUGFja2FnZVNwZWMSJwoLZW52aXJvbm1lbnQYASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIgCgZzb3VyY2UYAiABKAsyEC5maXp6LnYxLkFyY2hpdmUSJAoKZGVwbG95bWVudBgDIAEoCzIQLmZpenoudjEuQXJjaGl2ZRIQCghidWlsZGNtZBgEIAEoCSJVCg1QYWNrYWdlU3RhdHVzEhMKC2J1aWxkc3RhdHVzGAEgASgJEhAKCGJ1aWxkbG9nGAIgASgJEh0KFWxhc3RfdXBkYXRlX3RpbWVzdGFtcBgDIAEoCSJ8CgdQYWNrYWdlEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiIKBHNwZWMYAiABKAsyFC5maXp6LnYxLlBhY2thZ2VTcGVjEiYKBnN0YXR1cxgDIAEoCzIWLmZpenoudjEuUGFja2FnZVN0YXR1cyJGCgpQYWNrYWdlUmVmEgwKBG5hbWUYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEhcKD3Jlc291cmNldmVyc2lvbhgDIAEoCSJUChJGdW5jdGlvblBhY2thZ2VSZWYSJwoKcGFja2FnZXJlZhgBIAEoCzITLmZpenoudjEuUGFja2FnZVJlZhIVCg1mdW5jdGlvbl9uYW1lGAIgASgJIowBChFFeGVjdXRpb25TdHJhdGVneRIVCg1leGVjdXRvcl90eXBlGAEgASgJEhEKCW1pbl9zY2FsZRgCIAEoBRIRCgltYXhfc2NhbGUYAyABKAUSGgoSdGFyZ2V0X2NwdV9wZXJjZW50GAQgASgFEh4KFnNwZWNpYWxpemF0aW9uX3RpbWVvdXQYBSABKAUiXwoOSW52b2tlU3RyYXRlZ3kSFQoNc3RyYXRlZ3lfdHlwZRgBIAEoCRI2ChJleGVjdXRpb25fc3RyYXRlZ3kYAiABKAsyGi5maXp6LnYxLkV4ZWN1dGlvblN0cmF0ZWd5IuUDCgxGdW5jdGlvblNwZWMSJwoLZW52aXJvbm1lbnQYASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIsCgdwYWNrYWdlGAIgASgLMhsuZml6ei52MS5GdW5jdGlvblBhY2thZ2VSZWYSIwoHc2VjcmV0cxgDIAMoCzISLmZpenoudjEuT2JqZWN0UmVmEiYKCmNvbmZpZ21hcHMYBCADKAsyEi5maXp6LnYxLk9iamVjdFJlZhIwCglyZXNvdXJjZXMYBSABKAsyHS5maXp6LnYxLlJlc291cmNlUmVxdWlyZW1lbnRzEjAKD2ludm9rZV9zdHJhdGVneRgGIAEoCzIXLmZpenoudjEuSW52b2tlU3RyYXRlZ3kSHQoQZnVuY3Rpb25fdGltZW91dBgHIAEoBUgAiAEBEhgKC2lkbGV0aW1lb3V0GAggASgFSAGIAQESGAoLY29uY3VycmVuY3kYCSABKAVIAogBARIdChByZXF1ZXN0c19wZXJfcG9kGAogASgFSAOIAQESEQoJb25jZV9vbmx5GAsgASgIQhMKEV9mdW5jdGlvbl90aW1lb3V0Qg4KDF9pZGxldGltZW91dEIOCgxfY29uY3VycmVuY3lCEwoRX3JlcXVlc3RzX3Blcl9wb2QiVgoIRnVuY3Rpb24SJQoIbWV0YWRhdGEYASABKAsyEy5maXp6LnYxLk9iamVjdE1ldGESIwoEc3BlYxgCIAEoCzIVLmZpenoudjEuRnVuY3Rpb25TcGVjIrEBChFGdW5jdGlvblJlZmVyZW5jZRIMCgR0eXBlGAEgASgJEgwKBG5hbWUYAiABKAkSSAoPZnVuY3Rpb253ZWlnaHRzGAMgAygLMi8uZml6ei52MS5GdW5jdGlvblJlZmVyZW5jZS5GdW5jdGlvbndlaWdodHNFbnRyeRo2ChRGdW5jdGlvbndlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBItIBCg9IVFRQVHJpZ2dlclNwZWMSDAoEaG9zdBgBIAEoCRITCgtyZWxhdGl2ZXVybBgCIAEoCRITCgZwcmVmaXgYAyABKAlIAIgBARITCgtrZWVwX3ByZWZpeBgEIAEoCBIOCgZtZXRob2QYBSABKAkSDwoHbWV0aG9kcxgGIAMoCRIvCgtmdW5jdGlvbnJlZhgHIAEoCzIaLmZpenoudjEuRnVuY3Rpb25SZWZlcmVuY2USFQoNY3JlYXRlaW5ncmVzcxgIIAEoCEIJCgdfcHJlZml4IlwKC0hUVFBUcmlnZ2VyEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiYKBHNwZWMYAiABKAsyGC5maXp6LnYxLkhUVFBUcmlnZ2VyU3BlYyLIAQoMUmVjb3JkZXJTcGVjEhAKCGZ1bmN0aW9uGAEgASgJEhAKCHRyaWdnZXJzGAIgAygJEg8KB2VuYWJsZWQYAyABKAgSGAoLc2FtcGxlX3JhdGUYBCABKAFIAIgBARIRCglyZXRlbnRpb24YBSABKAkSGwoObWF4X2JvZHlfYnl0ZXMYBiABKAVIAYgBARIWCg5yZWRhY3RfaGVhZGVycxgHIAMoCUIOCgxfc2FtcGxlX3JhdGVCEQoPX21heF9ib2R5X2J5dGVzIlYKCFJlY29yZGVyEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiMKBHNwZWMYAiABKAsyFS5maXp6LnYxLlJlY29yZGVyU3BlYyLgAQoIUmVzb3VyY2USKwoLZW52aXJvbm1lbnQYASABKAsyFC5maXp6LnYxLkVudmlyb25tZW50SAASIwoHcGFja2FnZRgCIAEoCzIQLmZpenoudjEuUGFja2FnZUgAEiUKCGZ1bmN0aW9uGAMgASgLMhEuZml6ei52MS5GdW5jdGlvbkgAEiwKDGh0dHBfdHJpZ2dlchgEIAEoCzIULmZpenoudjEuSFRUUFRyaWdnZXJIABIlCghyZWNvcmRlchgFIAEoCzIRLmZpenoudjEuUmVjb3JkZXJIAEIGCgRraW5kKoEBCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABIUChBLSU5EX0VOVklST05NRU5UEAESEAoMS0lORF9QQUNLQUdFEAISEQoNS0lORF9GVU5DVElPThADEhUKEUtJTkRfSFRUUF9UUklHR0VSEAQSEQoNS0lORF9SRUNPUkRFUhAFYgZwcm90bzM", [file_fizz_v1_meta]);
 
 /**
  * @generated from message fizz.v1.Runtime
@@ -622,6 +622,85 @@ export const HTTPTriggerSchema: GenMessage<HTTPTrigger> = /*@__PURE__*/
   messageDesc(file_fizz_v1_resources, 17);
 
 /**
+ * @generated from message fizz.v1.RecorderSpec
+ */
+export type RecorderSpec = Message<"fizz.v1.RecorderSpec"> & {
+  /**
+   * Record requests to this function (any route), and/or to these HTTPTriggers.
+   *
+   * @generated from field: string function = 1;
+   */
+  function: string;
+
+  /**
+   * @generated from field: repeated string triggers = 2;
+   */
+  triggers: string[];
+
+  /**
+   * @generated from field: bool enabled = 3;
+   */
+  enabled: boolean;
+
+  /**
+   * Share of matching requests recorded, 0 < rate <= 1. Default 1.
+   *
+   * @generated from field: optional double sample_rate = 4;
+   */
+  sampleRate?: number | undefined;
+
+  /**
+   * How long records are kept, as a duration ("72h", "30m"). Default "24h".
+   *
+   * @generated from field: string retention = 5;
+   */
+  retention: string;
+
+  /**
+   * Bodies larger than this are cut and marked truncated. Default 65536.
+   *
+   * @generated from field: optional int32 max_body_bytes = 6;
+   */
+  maxBodyBytes?: number | undefined;
+
+  /**
+   * Header names whose values are replaced by "[redacted]". Default: authorization, cookie.
+   *
+   * @generated from field: repeated string redact_headers = 7;
+   */
+  redactHeaders: string[];
+};
+
+/**
+ * Describes the message fizz.v1.RecorderSpec.
+ * Use `create(RecorderSpecSchema)` to create a new message.
+ */
+export const RecorderSpecSchema: GenMessage<RecorderSpec> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_resources, 18);
+
+/**
+ * @generated from message fizz.v1.Recorder
+ */
+export type Recorder = Message<"fizz.v1.Recorder"> & {
+  /**
+   * @generated from field: fizz.v1.ObjectMeta metadata = 1;
+   */
+  metadata?: ObjectMeta | undefined;
+
+  /**
+   * @generated from field: fizz.v1.RecorderSpec spec = 2;
+   */
+  spec?: RecorderSpec | undefined;
+};
+
+/**
+ * Describes the message fizz.v1.Recorder.
+ * Use `create(RecorderSchema)` to create a new message.
+ */
+export const RecorderSchema: GenMessage<Recorder> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_resources, 19);
+
+/**
  * @generated from message fizz.v1.Resource
  */
 export type Resource = Message<"fizz.v1.Resource"> & {
@@ -652,6 +731,12 @@ export type Resource = Message<"fizz.v1.Resource"> & {
      */
     value: HTTPTrigger;
     case: "httpTrigger";
+  } | {
+    /**
+     * @generated from field: fizz.v1.Recorder recorder = 5;
+     */
+    value: Recorder;
+    case: "recorder";
   } | { case: undefined; value?: undefined };
 };
 
@@ -660,7 +745,7 @@ export type Resource = Message<"fizz.v1.Resource"> & {
  * Use `create(ResourceSchema)` to create a new message.
  */
 export const ResourceSchema: GenMessage<Resource> = /*@__PURE__*/
-  messageDesc(file_fizz_v1_resources, 18);
+  messageDesc(file_fizz_v1_resources, 20);
 
 /**
  * @generated from enum fizz.v1.Kind
@@ -690,6 +775,11 @@ export enum Kind {
    * @generated from enum value: KIND_HTTP_TRIGGER = 4;
    */
   HTTP_TRIGGER = 4,
+
+  /**
+   * @generated from enum value: KIND_RECORDER = 5;
+   */
+  RECORDER = 5,
 }
 
 /**
