@@ -1,4 +1,4 @@
-// The contract every archive store implements (local filesystem today, S3/MinIO later), so the
+// The contract every archive store implements (local filesystem, S3/MinIO), so the
 // RPC layer and its tests do not care where the bytes live.
 import { invalid } from "@fizz/common";
 

@@ -28,7 +28,7 @@ export async function startPlatform(): Promise<Platform> {
   const stateDir = await mkdtemp(join(tmpdir(), "fizz-builder-"));
   const controller = new Controller(loadConfig(controllerSchema, { FIZZ_ADMIN: "127.0.0.1:0", FIZZ_STATE_DIR: stateDir }, "controller"));
   await controller.start();
-  const storage = new Storage(loadConfig(storageSchema, { FIZZ_STORAGE: "127.0.0.1:0", FIZZ_STATE_DIR: stateDir }, "storage"));
+  const storage = new Storage(loadConfig(storageSchema, { FIZZ_STORAGE: "127.0.0.1:0", FIZZ_STATE_DIR: stateDir, FIZZ_ADMIN: controller.address }, "storage"));
   await storage.start();
   const admin = adminClient(controller.address!);
   const store = storageClient(storage.address!);
