@@ -12,8 +12,9 @@ export interface Globals {
   namespace: string;
 }
 
-export function globals(cmd: Command): Globals {
+export function globals(cmd: Command, outputIsFile = false): Globals {
   const o = cmd.optsWithGlobals() as { output?: string; namespace?: string };
+  if (outputIsFile) return { output: "table", namespace: o.namespace || "default" };
   const output = (o.output ?? "table").toLowerCase();
   if (output !== "table" && output !== "json" && output !== "yaml" && output !== "wide")
     throw usage(`--output must be table, json or yaml, not "${o.output}"`);
@@ -48,11 +49,22 @@ export function closeClients(): void {
   admin = storage = undefined;
 }
 
+/**
+ * For commands where `-o/--output` names a file (getsrc, getdeploy, as in Fission): the value
+ * the user gave, or undefined. The global option takes it wherever it stands on the line.
+ */
+export function outputFile(cmd: Command): string | undefined {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  if (root.getOptionValueSource("output") === "default") return undefined;
+  return (root.opts() as { output?: string }).output;
+}
+
 /** Wraps a commander action: errors become one line on stderr and exit code 1. */
-export function run<O>(fn: (opts: O, g: Globals, cmd: Command) => Promise<void>) {
+export function run<O>(fn: (opts: O, g: Globals, cmd: Command) => Promise<void>, o: { outputIsFile?: boolean } = {}) {
   return async (opts: O, cmd: Command): Promise<void> => {
     try {
-      await fn(opts, globals(cmd), cmd);
+      await fn(opts, globals(cmd, o.outputIsFile), cmd);
     } catch (err) {
       reportError(err);
     } finally {

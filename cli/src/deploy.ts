@@ -1,28 +1,26 @@
 // Creating a function the way `fn create` does it (also used by `fizz up` for the example):
-// package from --code, the function, and optionally its HTTPTrigger. A later step that fails
+// a package from --code / --src / --deploy (or an existing --pkg), the function, and optionally its HTTPTrigger. A later step that fails
 // undoes the earlier ones, so a mistake leaves nothing half-made behind.
 import { create } from "@bufbuild/protobuf";
 import {
   FunctionSchema,
   HTTPTriggerSchema,
-  PackageSchema,
   type Function as FnResource,
   type HTTPTrigger,
   type Package,
 } from "@fizz/proto";
 import type { AdminClient } from "@fizz/clients";
 import { checkName } from "@fizz/common/names";
-import { packageCode, toArchive, type Uploader } from "./code.js";
+import type { Uploader } from "./code.js";
 import { usage } from "./errors.js";
+import { archiveFlag, makePackage, type ArchiveFlags } from "./package.js";
 import { CREATED_BY_ANNOTATION, CREATED_FOR_LABEL, deleteResource, derivedName, findResource, unwrap } from "./resources.js";
 
-export interface FunctionOptions {
+export interface FunctionOptions extends ArchiveFlags {
   name: string;
   namespace: string;
   env: string;
-  /** Source file to package, or: */
-  code?: string;
-  /** an existing package. */
+  /** An existing package (instead of --code, --src or --deploy). */
   pkg?: string;
   entrypoint?: string;
   fntimeout?: number;
@@ -70,35 +68,35 @@ export function buildTrigger(o: TriggerOptions): HTTPTrigger {
   });
 }
 
-/** The Package for --code: named after the function, labelled as made for it. */
-export async function codePackage(o: { name: string; namespace: string; env: string; code: string }, upload: Uploader) {
-  const code = await packageCode(o.code);
-  const pkg = create(PackageSchema, {
-    metadata: {
+/** The package for --code / --src / --deploy: `<fn>-<random>`, labelled as made for the function. */
+export async function functionPackage(o: { name: string; namespace: string; env: string } & ArchiveFlags, upload: Uploader) {
+  return makePackage(
+    {
+      ...o,
       name: derivedName(o.name),
-      namespace: o.namespace,
       labels: { [CREATED_FOR_LABEL]: o.name },
       annotations: { [CREATED_BY_ANNOTATION]: "fizz fn create" },
     },
-    spec: { environment: { name: o.env, namespace: o.namespace }, deployment: await toArchive(code.zip, upload) },
-  });
-  return { pkg, functionName: code.functionName };
+    upload,
+  );
 }
 
 export async function createFunction(api: AdminClient, o: FunctionOptions, upload: Uploader): Promise<Created> {
   checkName(o.name, "function name");
-  if ((o.code === undefined) === (o.pkg === undefined)) throw usage("give --code FILE or --pkg NAME (one of them)");
+  const which = archiveFlag(o, false);
+  if ((which === undefined) === (o.pkg === undefined)) throw usage("give one of --code FILE, --src PATH, --deploy PATH or --pkg NAME");
+  if (o.pkg !== undefined && o.buildcmd !== undefined) throw usage("--buildcmd builds source code: use it with --src, not --pkg");
   const { wrap } = await import("@fizz/clients/resources");
   const undo: Array<() => Promise<void>> = [];
   try {
     let pkgName = o.pkg ?? "";
     let functionName = o.entrypoint ?? "";
     let pkg: Package | undefined;
-    if (o.code !== undefined) {
-      const made = await codePackage({ name: o.name, namespace: o.namespace, env: o.env, code: o.code }, upload);
+    if (which !== undefined) {
+      const made = await functionPackage({ name: o.name, namespace: o.namespace, env: o.env, code: o.code, src: o.src, deploy: o.deploy, buildcmd: o.buildcmd }, upload);
       pkg = unwrap(await api.create({ resource: wrap(made.pkg) }), "package");
       pkgName = pkg.metadata!.name;
-      functionName = o.entrypoint ?? made.functionName;
+      functionName = o.entrypoint ?? made.functionName ?? "";
       undo.push(() => deleteResource(api, "package", o.namespace, pkgName));
     }
     const fn = unwrap(

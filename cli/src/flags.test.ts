@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { collect, intArg, normalizeMethods, pairWeights, parseHeader, parseHeaders, queryString, readBody, slashed } from "./flags.js";
-import { testUrl } from "./commands/fn/test.js";
+import { routerError, testUrl } from "./commands/fn/test.js";
 import { retarget } from "./commands/fn/update.js";
 import { derivedName } from "./resources.js";
 
@@ -96,5 +96,30 @@ describe("names", () => {
     expect(retarget("", "other")).toBeUndefined();
     expect(retarget("greet", "greet")).toBeUndefined();
     expect(retarget("greet", undefined)).toBeUndefined();
+  });
+});
+
+describe("fn test and the router's own errors", () => {
+  const notBuilt = (status: string) =>
+    Buffer.from(
+      JSON.stringify({
+        error: `function "f": package "f-abc123" is not built (buildstatus: ${status}); see its build log with: fizz pkg info --name f-abc123`,
+        code: "FAILED_PRECONDITION",
+      }),
+    );
+
+  it("prints the router's message for an unbuilt package", () => {
+    const failed = routerError(503, { "content-type": "application/json" }, notBuilt("failed"), "f");
+    expect(failed).toBe('function "f": package "f-abc123" is not built (buildstatus: failed); see its build log with: fizz pkg info --name f-abc123 (HTTP 503)');
+    expect(routerError(503, {}, notBuilt("pending"), "f")).toMatch(/buildstatus: pending\).*fizz pkg info --name f-abc123.*the build has not finished yet/);
+  });
+
+  it("leaves the function's own answers alone", () => {
+    expect(routerError(503, { "x-fizz-function-name": "f" }, notBuilt("failed"), "f")).toBeUndefined();
+    expect(routerError(500, {}, Buffer.from("boom"), "f")).toBeUndefined();
+    expect(routerError(200, {}, notBuilt("failed"), "f")).toBeUndefined();
+    expect(routerError(404, {}, Buffer.from('{"error":"function \\"f\\" not found","code":"NOT_FOUND"}'), "f")).toBe(
+      'function \'f\' could not be called: function "f" not found (HTTP 404 from the router)',
+    );
   });
 });

@@ -154,7 +154,7 @@ describe("fizz fn and route", () => {
     oneLineError(await fizz("fn", "create", "--name", "Bad_Name", "--env", "nodejs", "--code", "greet.js"), /^fizz: function name "Bad_Name" is not a valid DNS-1123 name/);
     oneLineError(await fizz("fn", "create", "--name", "orphan", "--env", "no-such-env", "--code", "greet.js"), /no-such-env/);
     oneLineError(await fizz("fn", "create", "--name", "nofile", "--env", "nodejs", "--code", "missing.js"), /--code missing.js: no such file/);
-    oneLineError(await fizz("fn", "create", "--name", "both", "--env", "nodejs"), /--code FILE or --pkg NAME/);
+    oneLineError(await fizz("fn", "create", "--name", "both", "--env", "nodejs"), /give one of --code FILE, --src PATH, --deploy PATH or --pkg NAME/);
     // A route that clashes is refused, and the function and package made before it are removed.
     await ok("route", "create", "--name", "taken", "--function", "greet2", "--url", "/taken");
     oneLineError(await fizz("fn", "create", "--name", "late", "--env", "nodejs", "--code", "greet.js", "--url", "/taken"), /already serves/);

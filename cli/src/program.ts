@@ -11,6 +11,14 @@ import * as fnGet from "./commands/fn/get.js";
 import * as fnList from "./commands/fn/list.js";
 import * as fnTest from "./commands/fn/test.js";
 import * as fnUpdate from "./commands/fn/update.js";
+import * as pkgCreate from "./commands/pkg/create.js";
+import * as pkgDelete from "./commands/pkg/delete.js";
+import * as pkgGetdeploy from "./commands/pkg/getdeploy.js";
+import * as pkgGetsrc from "./commands/pkg/getsrc.js";
+import * as pkgInfo from "./commands/pkg/info.js";
+import * as pkgList from "./commands/pkg/list.js";
+import * as pkgRebuild from "./commands/pkg/rebuild.js";
+import * as pkgUpdate from "./commands/pkg/update.js";
 import * as routeCreate from "./commands/route/create.js";
 import * as routeDelete from "./commands/route/delete.js";
 import * as routeGet from "./commands/route/get.js";
@@ -33,6 +41,16 @@ export function buildProgram(): Command {
     .showHelpAfterError("(add --help for usage)");
   group(program, "env", ["environment"], "language environments functions run in", [envCreate, envGet, envList, envUpdate, envDelete]);
   group(program, "fn", ["function"], "functions", [fnCreate, fnGet, fnList, fnUpdate, fnDelete, fnTest]);
+  group(program, "pkg", ["package"], "packages: source to build or prebuilt code functions run", [
+    pkgCreate,
+    pkgInfo,
+    pkgList,
+    pkgUpdate,
+    pkgRebuild,
+    pkgGetsrc,
+    pkgGetdeploy,
+    pkgDelete,
+  ]);
   group(program, "route", ["httptrigger", "ht"], "HTTP routes (HTTP triggers) to functions", [routeCreate, routeGet, routeList, routeUpdate, routeDelete]);
   up.register(program);
   return program;

@@ -56,7 +56,9 @@ export async function startPlatform(opts: { stateDir?: string; env?: NodeJS.Proc
   });
   const routerUrl = ready[1]!;
   const admin = ready[2]!;
-  const clientEnv = { ...process.env, NODE_OPTIONS: "", FIZZ_ROUTER: routerUrl, FIZZ_ADMIN: admin };
+  // Storage too, so the CLI can upload (and fetch) archives larger than the inline limit.
+  const storage = (JSON.parse(readFileSync(join(stateDir, "up.json"), "utf8")) as { storage?: string }).storage;
+  const clientEnv = { ...process.env, NODE_OPTIONS: "", FIZZ_ROUTER: routerUrl, FIZZ_ADMIN: admin, ...(storage ? { FIZZ_STORAGE: storage } : {}) };
   return {
     proc,
     stateDir,

@@ -17,6 +17,27 @@ interface Opts {
   verbose?: boolean;
 }
 
+/**
+ * The router's own error (not the function's answer): a JSON `{error, code}` body on a response
+ * the router did not proxy (proxied ones carry X-Fizz-Function-Name). Returns the line to print.
+ */
+export function routerError(status: number, headers: Record<string, string | string[] | undefined>, body: Buffer, name: string): string | undefined {
+  if (status < 400 || headers["x-fizz-function-name"] !== undefined) return undefined;
+  let doc: { error?: unknown; code?: unknown };
+  try {
+    doc = JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (typeof doc?.error !== "string") return undefined;
+  const msg = doc.error;
+  // The executor names the build status and the command that shows the build log.
+  if (status === 503 && /is not built \(buildstatus: (pending|running)\)/.test(msg))
+    return `${msg} (HTTP 503; the build has not finished yet: try again once it succeeds)`;
+  if (status === 503 && /is not built/.test(msg)) return `${msg} (HTTP 503)`;
+  return `function '${name}' could not be called: ${msg} (HTTP ${status} from the router)`;
+}
+
 /** The URL `fn test` calls. */
 export function testUrl(base: string, name: string, subpath?: string, query?: string[]): string {
   const sub = subpath && subpath !== "/" ? slashed(subpath) : "";
@@ -61,6 +82,13 @@ export function register(group: Command): void {
           process.stdout.write(`HTTP ${res.statusCode}\n`);
           for (const [k, v] of Object.entries(res.headers)) process.stdout.write(`${k}: ${Array.isArray(v) ? v.join(", ") : v}\n`);
           process.stdout.write("\n");
+        }
+        const fromRouter = routerError(res.statusCode, res.headers, text, o.name);
+        if (fromRouter !== undefined) {
+          if (o.verbose) process.stdout.write(text.length && text[text.length - 1] !== 10 ? Buffer.concat([text, Buffer.from("\n")]) : text);
+          process.stderr.write(`fizz: ${fromRouter}\n`);
+          process.exitCode = 1;
+          return;
         }
         process.stdout.write(text);
         if (res.statusCode < 200 || res.statusCode > 299) {

@@ -1,14 +1,17 @@
-// fizz fn update --name N [--code FILE | --pkg P] [--env E] [--entrypoint e] [--fntimeout s] ...
-// --code replaces the deployment of the function's package in place; the controller then bumps
-// the function, so the router and executor pick up the new code.
+// fizz fn update --name N [--code FILE | --src PATH [--buildcmd C] | --deploy PATH | --pkg P]
+//                [--env E] [--entrypoint e] [--fntimeout s] ...
+// --code / --deploy replace the deployment of the function's package in place, --src its source
+// (which is then built again); the controller then bumps the function, so the router and
+// executor pick up the new code.
 import type { Command } from "commander";
 import { create } from "@bufbuild/protobuf";
 import { ExecutionStrategySchema, FunctionPackageRefSchema, FunctionSpecSchema, InvokeStrategySchema, ObjectRefSchema, PackageRefSchema } from "@fizz/proto";
 import type { AdminClient } from "@fizz/clients";
 import { adminApi, run, say } from "../../context.js";
-import { packageCode, storageUploader, toArchive } from "../../code.js";
+import { lazyUploader } from "../../code.js";
 import { usage } from "../../errors.js";
 import { intArg } from "../../flags.js";
+import { archiveFlag, isBuilding, updatePackage, type ArchiveFlags } from "../../package.js";
 import { printResources } from "../../output.js";
 import { getResource, unwrap } from "../../resources.js";
 import { FN_TABLE } from "./table.js";
@@ -16,6 +19,9 @@ import { FN_TABLE } from "./table.js";
 interface Opts {
   name: string;
   code?: string;
+  src?: string;
+  deploy?: string;
+  buildcmd?: string;
   pkg?: string;
   env?: string;
   entrypoint?: string;
@@ -26,20 +32,13 @@ interface Opts {
   executortype?: string;
 }
 
-/** Puts the file's zip into the package's deployment archive; returns the package name. */
-async function updateCode(api: AdminClient, namespace: string, pkgName: string, file: string, env?: string): Promise<string> {
+/** Puts the new archive into the function's package; returns the package as updated. */
+async function updateCode(api: AdminClient, namespace: string, pkgName: string, f: ArchiveFlags, env?: string) {
   const { wrap } = await import("@fizz/clients/resources");
   const pkg = await getResource(api, "package", namespace, pkgName);
-  const code = await packageCode(file);
-  const upload = await storageUploader();
-  const spec = pkg.spec!;
-  spec.deployment = await toArchive(code.zip, upload);
-  spec.source = undefined;
-  if (env) spec.environment = create(ObjectRefSchema, { name: env, namespace });
-  // A fresh deployment archive is ready to run; let the controller recompute the status.
-  pkg.status = undefined;
-  await api.update({ resource: wrap(pkg) });
-  return code.functionName;
+  const { functionName } = await updatePackage(pkg, { ...f, env }, lazyUploader);
+  const updated = unwrap(await api.update({ resource: wrap(pkg) }), "package");
+  return { pkg: updated, functionName };
 }
 
 /**
@@ -58,7 +57,10 @@ export function register(group: Command): void {
     .command("update")
     .description("change a function's code or settings")
     .requiredOption("--name <name>", "function name")
-    .option("--code <file>", "new source file (updates the function's package)")
+    .option("--code <file>", "new single source file (updates the function's package)")
+    .option("--src <path>", "new source to build: directory, .zip / .tar.gz or file (updates the function's package)")
+    .option("--deploy <path>", "new prebuilt code: directory, .zip / .tar.gz or file (updates the function's package)")
+    .option("--buildcmd <cmd>", "build command of the function's package (rebuilds it)")
     .option("--pkg <package>", "switch to another existing package")
     .option("--env <env>", "environment")
     .option("--entrypoint <entry>", "entry point")
@@ -70,16 +72,21 @@ export function register(group: Command): void {
     .action(
       run<Opts>(async (o, g) => {
         const { name, ...changes } = o;
-        if (Object.values(changes).every((v) => v === undefined)) throw usage("nothing to change: give --code, --pkg, --env, --entrypoint or a setting");
-        if (o.code !== undefined && o.pkg !== undefined) throw usage("give --code or --pkg, not both");
+        if (Object.values(changes).every((v) => v === undefined))
+          throw usage("nothing to change: give --code, --src, --deploy, --pkg, --env, --entrypoint or a setting");
+        const which = archiveFlag(o, false);
+        if (o.pkg !== undefined && (which !== undefined || o.buildcmd !== undefined)) throw usage(`give --${which ?? "buildcmd"} or --pkg, not both`);
         const api = await adminApi();
         const ns = g.namespace;
         let fn = await getResource(api, "function", ns, name);
         let codeEntry: string | undefined;
-        if (o.code !== undefined) {
+        let building: string | undefined;
+        if (which !== undefined || o.buildcmd !== undefined) {
           const pkgName = fn.spec?.package?.packageref?.name;
           if (!pkgName) throw usage(`function '${name}' has no package to update; use --pkg`);
-          codeEntry = await updateCode(api, ns, pkgName, o.code, o.env);
+          const up = await updateCode(api, ns, pkgName, o, o.env);
+          codeEntry = up.functionName;
+          if (isBuilding(up.pkg)) building = pkgName;
           // The package update changed the function's version; read it again before changing it.
           fn = await getResource(api, "function", ns, name);
         }
@@ -107,8 +114,12 @@ export function register(group: Command): void {
           const { wrap } = await import("@fizz/clients/resources");
           fn = unwrap(await api.update({ resource: wrap(fn) }), "function");
         }
-        if (g.output === "table") say(`function '${name}' updated`);
-        else printResources(fn, g.output, FN_TABLE);
+        if (g.output !== "table") return printResources(fn, g.output, FN_TABLE);
+        say(`function '${name}' updated`);
+        if (building) {
+          say(`package '${building}' is building; the function answers once the build succeeds`);
+          say(`follow the build with: fizz pkg info --name ${building}`);
+        }
       }),
     );
 }
