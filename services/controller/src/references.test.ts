@@ -127,4 +127,24 @@ describe("package updates", () => {
     expect(Number(meta(pa).resourceVersion)).toBeGreaterThan(Number(meta(b).resourceVersion));
     expect(await c.client.get({ kind: Kind.FUNCTION, name: "pc" })).toEqual(other);
   });
+
+  it("refuses a recorder whose function or triggers do not exist, naming them", async () => {
+    const recorder = (name: string, spec: Record<string, unknown>) => ({
+      kind: { case: "recorder" as const, value: { metadata: { name }, spec: { enabled: true, ...spec } } },
+    });
+    await expectFizz(
+      c.client.create({ resource: recorder("rec", { function: "nope", triggers: ["gone"] }) }),
+      "FAILED_PRECONDITION",
+      'recorder "rec" refers to function "nope" and httptrigger "gone", which do not exist in namespace "default"; create them first',
+      "MISSING_REFERENCE",
+    );
+    await c.client.create({ resource: pkg("code") }).catch(() => undefined);
+    await c.client.create({ resource: fn("recorded") });
+    await expectFizz(c.client.create({ resource: recorder("rec", { function: "recorded", triggers: ["gone"] }) }), "FAILED_PRECONDITION", 'httptrigger "gone", which does not exist');
+    await c.client.create({ resource: route("gone", { functionref: { name: "recorded" } }) });
+    const ok = await c.client.create({ resource: recorder("rec", { function: "recorded", triggers: ["gone"] }) });
+    expect(meta(ok).name).toBe("rec");
+    // Another namespace's function does not count.
+    await expectFizz(c.client.create({ resource: { kind: { case: "recorder", value: { metadata: { name: "rec", namespace: "ns-b" }, spec: { function: "recorded" } } } } }), "FAILED_PRECONDITION", 'in namespace "ns-b"');
+  });
 });

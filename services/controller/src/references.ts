@@ -1,6 +1,6 @@
 // Checks between resources (FAILED_PRECONDITION / ALREADY_EXISTS). Run inside the write lock, so
 // what they read cannot change before the write lands.
-import { Kind, type Function as FnResource, type Resource } from "@fizz/proto";
+import { Kind, type Function as FnResource, type Recorder, type Resource } from "@fizz/proto";
 import { alreadyExists, precondition } from "@fizz/common";
 import { kindOf, metaOf } from "./kinds.js";
 import { conflictingTrigger } from "./routes.js";
@@ -9,6 +9,7 @@ import type { ResourceStore } from "./store/store.js";
 /** Checks what `r` points at and fills in derived fields (a function's package version). */
 export async function checkReferences(store: ResourceStore, r: Resource): Promise<void> {
   if (r.kind.case === "function") return checkFunction(store, r.kind.value);
+  if (r.kind.case === "recorder") return checkRecorder(store, r.kind.value);
   if (r.kind.case === "httpTrigger") {
     const other = conflictingTrigger(r.kind.value, await store.list(Kind.HTTP_TRIGGER));
     if (other) {
@@ -38,6 +39,19 @@ async function checkFunction(store: ResourceStore, fn: FnResource): Promise<void
     );
   // Watchers see a package change as a function change through this field.
   pref.resourceversion = metaOf(pkg!).resourceVersion;
+}
+
+async function checkRecorder(store: ResourceStore, rec: Recorder): Promise<void> {
+  const { name, namespace } = rec.metadata!;
+  const s = rec.spec!;
+  const missing: string[] = [];
+  if (s.function && !(await store.get(Kind.FUNCTION, namespace, s.function))) missing.push(`function "${s.function}"`);
+  for (const t of s.triggers) if (!(await store.get(Kind.HTTP_TRIGGER, namespace, t))) missing.push(`httptrigger "${t}"`);
+  if (missing.length)
+    throw precondition(
+      `recorder "${name}" refers to ${missing.join(" and ")}, which ${missing.length > 1 ? "do" : "does"} not exist in namespace "${namespace}"; create ${missing.length > 1 ? "them" : "it"} first`,
+      "MISSING_REFERENCE",
+    );
 }
 
 /** Resources that stop `r` from being deleted. */

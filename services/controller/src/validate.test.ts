@@ -13,6 +13,9 @@ beforeAll(async () => {
 afterAll(() => c.stop());
 
 const bytes = (s: string) => new TextEncoder().encode(s);
+const recorder = (name: string, spec: Record<string, unknown> = {}): ResourceInit => ({
+  kind: { case: "recorder", value: { metadata: { name }, spec: { function: "hello", enabled: true, ...spec } } },
+});
 const SHA = "a".repeat(64);
 
 const invalidCases: Array<[string, ResourceInit, string | RegExp]> = [
@@ -60,6 +63,14 @@ const invalidCases: Array<[string, ResourceInit, string | RegExp]> = [
   ["weights are 0..100", route("t12", { functionref: { type: "function-weights", functionweights: { a: 120, b: -20 } } }), /weight (120|-20) of function/],
   ["weights add up to 100", route("t13", { functionref: { type: "function-weights", functionweights: { a: 50, b: 40 } } }), "must add up to 100, got 90"],
   ["weighted function names are valid", route("t14", { functionref: { type: "function-weights", functionweights: { Bad: 100 } } }), 'function name in spec.functionref.functionweights "Bad"'],
+  ["recorder names are DNS-1123", recorder("Rec"), /recorder name "Rec" is not a valid DNS-1123 name/],
+  ["a recorder needs a function or triggers", recorder("r1", { function: "" }), 'recorder "r1": spec.function or spec.triggers is required'],
+  ["recorder trigger names are valid", recorder("r2", { triggers: ["Bad!"] }), 'spec.triggers "Bad!" is not a valid DNS-1123 name'],
+  ["sample_rate is more than 0", recorder("r3", { sampleRate: 0 }), "spec.sample_rate must be more than 0 and at most 1, got 0"],
+  ["sample_rate is at most 1", recorder("r4", { sampleRate: 1.5 }), "spec.sample_rate must be more than 0 and at most 1, got 1.5"],
+  ["retention is a duration", recorder("r5", { retention: "3 days" }), 'spec.retention "3 days" must be a positive duration'],
+  ["retention is positive", recorder("r6", { retention: "0h" }), 'spec.retention "0h" must be a positive duration'],
+  ["max_body_bytes is not negative", recorder("r7", { maxBodyBytes: -1 }), "spec.max_body_bytes must be 0 or more, got -1"],
 ];
 
 describe("validation", () => {
@@ -128,5 +139,23 @@ describe("validation", () => {
     expect(meta(e).name).toBe("nopool");
     const f = await c.client.create({ resource: fn("zeros", { functionTimeout: 0, idletimeout: 0, concurrency: 0, requestsPerPod: 0 }) });
     expect(meta(f).name).toBe("zeros");
+  });
+
+  it("fills in recorder defaults: sample rate 1, retention 24h, 64 KiB bodies, authorization and cookie redacted", async () => {
+    const r = await c.client.create({ resource: recorder("defaults") });
+    if (r.kind.case !== "recorder") throw new Error("kind");
+    expect(r.kind.value.spec).toMatchObject({ sampleRate: 1, retention: "24h", maxBodyBytes: 65536, redactHeaders: ["authorization", "cookie"] });
+  });
+
+  it("keeps recorder settings given, lower-casing redacted headers and retention", async () => {
+    const r = await c.client.create({
+      resource: recorder("custom", { sampleRate: 0.25, retention: "7D", maxBodyBytes: 0, redactHeaders: ["X-Api-Key", "x-api-key", "Cookie"] }),
+    });
+    if (r.kind.case !== "recorder") throw new Error("kind");
+    expect(r.kind.value.spec).toMatchObject({ sampleRate: 0.25, retention: "7d", maxBodyBytes: 0, redactHeaders: ["x-api-key", "cookie"] });
+    for (const retention of ["90s", "30m", "72h", "1h30m"]) {
+      const ok = await c.client.create({ resource: recorder(`ret-${retention}`, { retention }) });
+      expect(ok.kind.case === "recorder" && ok.kind.value.spec?.retention).toBe(retention);
+    }
   });
 });

@@ -7,6 +7,7 @@ import {
   type Environment,
   type Function as FnResource,
   type Package,
+  type Recorder,
   type Resource,
 } from "@fizz/proto";
 import { checkName, invalid } from "@fizz/common";
@@ -32,6 +33,8 @@ export function validate(r: Resource): void {
       return validateFunction(r.kind.value, fail);
     case "httpTrigger":
       return validateHttpTrigger(r.kind.value, fail);
+    case "recorder":
+      return validateRecorder(r.kind.value, fail);
   }
 }
 
@@ -130,4 +133,42 @@ function validateFunction(fn: FnResource, fail: Fail): void {
   }
   if (es.maxScale > 0 && es.maxScale < es.minScale)
     throw fail(`spec.invokeStrategy.executionStrategy.maxScale (${es.maxScale}) is less than minScale (${es.minScale})`);
+}
+
+export const RECORDER_DEFAULTS = { retention: "24h", maxBodyBytes: 65536, redactHeaders: ["authorization", "cookie"] } as const;
+
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+/** Seconds in a duration such as "90s", "30m", "72h", "7d" or "1h30m"; undefined when malformed. */
+export function parseDurationSeconds(text: string): number | undefined {
+  if (!/^(\d+[smhd])+$/.test(text)) return undefined;
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)([smhd])/g)) total += Number(n) * DURATION_UNITS[unit!]!;
+  return total;
+}
+
+function validateRecorder(rec: Recorder, fail: Fail): void {
+  const s = rec.spec;
+  if (!s) throw fail("spec is required (spec.function and/or spec.triggers)");
+  if (!s.function && s.triggers.length === 0) throw fail("spec.function or spec.triggers is required (what to record)");
+  const named = (name: string, field: string) => {
+    try {
+      checkName(name, field);
+    } catch (err) {
+      throw fail((err as Error).message);
+    }
+  };
+  if (s.function) named(s.function, "spec.function");
+  for (const t of s.triggers) named(t, "spec.triggers");
+  s.triggers = [...new Set(s.triggers)];
+  if (s.sampleRate === undefined) s.sampleRate = 1;
+  if (!(s.sampleRate > 0 && s.sampleRate <= 1)) throw fail(`spec.sample_rate must be more than 0 and at most 1, got ${s.sampleRate}`);
+  // Stored normalized so every router reads the same retention.
+  s.retention = s.retention.trim().toLowerCase() || RECORDER_DEFAULTS.retention;
+  const secs = parseDurationSeconds(s.retention);
+  if (!secs) throw fail(`spec.retention "${s.retention}" must be a positive duration such as "90s", "30m", "72h" or "7d"`);
+  if (s.maxBodyBytes === undefined) s.maxBodyBytes = RECORDER_DEFAULTS.maxBodyBytes;
+  if (s.maxBodyBytes < 0) throw fail(`spec.max_body_bytes must be 0 or more, got ${s.maxBodyBytes}`);
+  const headers = s.redactHeaders.map((h) => h.trim().toLowerCase()).filter(Boolean);
+  s.redactHeaders = headers.length ? [...new Set(headers)] : [...RECORDER_DEFAULTS.redactHeaders];
 }

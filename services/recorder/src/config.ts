@@ -1,0 +1,58 @@
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { z } from "zod";
+import { routerUrl, serviceAddress, splitHostPort } from "@fizz/common";
+
+const hostPort = (v: string) => {
+  try {
+    splitHostPort(v);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The recorder's settings, from environment variables. */
+export const configSchema = z
+  .object({
+    /** Where RecorderService listens, host:port (port 0: any free port). */
+    FIZZ_RECORDER: z
+      .string()
+      .optional()
+      .transform((v) => serviceAddress("recorder", v ? { FIZZ_RECORDER: v } : {}))
+      .refine(hostPort, { message: "must be host:port, e.g. 127.0.0.1:9094 (port 0 picks a free port)" }),
+    /** The router replays go through (http URL or host:port). */
+    FIZZ_ROUTER: z
+      .string()
+      .optional()
+      .transform((v) => routerUrl(v ? { FIZZ_ROUTER: v } : {}))
+      .refine((v) => URL.canParse(v), { message: "must be an http URL or host:port, e.g. 127.0.0.1:8888" }),
+    /** Root of local state; the embedded store keeps <dir>/recorder/records.log. */
+    FIZZ_STATE_DIR: z
+      .string()
+      .optional()
+      .transform((v) => resolve(v || join(homedir(), ".fizz"))),
+    /** redis://host:port/db; empty = the embedded store. */
+    FIZZ_REDIS_URL: z
+      .string()
+      .optional()
+      .transform((v) => v?.trim() || "")
+      .refine((v) => v === "" || /^rediss?:\/\/[^/]+(\/\d+)?\/?$/.test(v), { message: "must be redis://host:port/db (or empty for the embedded store)" }),
+    /** Most records kept by the embedded store, and per index in Redis; the oldest go first. */
+    FIZZ_RECORDER_MAX_RECORDS: z.coerce.number().int().min(1).default(10_000),
+    /** Most bytes of records the embedded store keeps in memory. */
+    FIZZ_RECORDER_MAX_BYTES: z.coerce.number().int().min(1).default(64 * 1024 * 1024),
+    /** How long a replayed request may take, in milliseconds. */
+    FIZZ_RECORDER_REPLAY_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+  })
+  .transform((e) => ({
+    address: e.FIZZ_RECORDER,
+    routerUrl: e.FIZZ_ROUTER,
+    stateDir: e.FIZZ_STATE_DIR,
+    redisUrl: e.FIZZ_REDIS_URL,
+    maxRecords: e.FIZZ_RECORDER_MAX_RECORDS,
+    maxBytes: e.FIZZ_RECORDER_MAX_BYTES,
+    replayTimeoutMs: e.FIZZ_RECORDER_REPLAY_TIMEOUT_MS,
+  }));
+
+export type RecorderConfig = z.infer<typeof configSchema>;

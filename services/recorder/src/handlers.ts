@@ -1,0 +1,42 @@
+// RecorderService handlers over a RecordStore. StoreBatch stores records as routers sent them:
+// routers already sampled, redacted and truncated.
+import type { RecorderService } from "@fizz/proto";
+import { invalid, notFound } from "@fizz/common";
+import type { ServiceImpl } from "@fizz/rpc";
+import { replay, type ReplayOptions } from "./replay.js";
+import type { RecordStore } from "./store/store.js";
+
+export const MAX_BATCH = 1000;
+
+export function recorderImpl(store: RecordStore, replayOpts: ReplayOptions): ServiceImpl<(typeof RecorderService)["method"]> {
+  return {
+    async storeBatch(req) {
+      if (req.records.length > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} records, got ${req.records.length}; send smaller batches`);
+      return { stored: await store.put(req.records) };
+    },
+    async listRecords(req) {
+      const records = await store.list({
+        function: req.function,
+        namespace: req.namespace,
+        trigger: req.trigger,
+        sinceMs: Number(req.sinceMs),
+        untilMs: Number(req.untilMs),
+        status: req.status,
+        limit: req.limit,
+      });
+      return { records };
+    },
+    async getRecord(req) {
+      if (!req.requestId) throw invalid("request_id is required");
+      const r = await store.get(req.requestId);
+      if (!r) throw notFound(`record ${req.requestId} not found (it may have expired)`);
+      return r;
+    },
+    async deleteRecords(req) {
+      return { deleted: await store.delete(req.requestIds) };
+    },
+    async replay(req) {
+      return replay(store, req, replayOpts);
+    },
+  };
+}

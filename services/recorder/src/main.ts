@@ -1,0 +1,6 @@
+import { createLogger, loadConfig, runService } from "@fizz/common";
+import { configSchema } from "./config.js";
+import { Recorder } from "./recorder.js";
+
+const log = createLogger("recorder");
+await runService("recorder", new Recorder(loadConfig(configSchema, process.env, "recorder"), log), log);

@@ -1,0 +1,240 @@
+// The store `fizz up` uses when no Redis is configured: records in memory with TTL expiry and
+// size bounds (oldest evicted first), persisted to an append-only log so they survive a restart.
+//
+// Log format ($STATE/recorder/records.log): entries of [u32 BE length][u8 kind][payload], where
+// the length covers kind + payload. Kind 1: a put, payload = [f64 BE expires-at ms][Record binary].
+// Kind 2: a delete, payload = the request id (UTF-8). A torn or unreadable tail is cut off at start.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { RecordSchema, type Record as RecordMsg } from "@fizz/proto";
+import { silentLogger, type Logger } from "@fizz/common";
+import { normalizeRecord, resolveFilter, retentionSecondsOf, withoutBodies, type ListFilter, type RecordStore } from "./store.js";
+
+const PUT = 1;
+const DEL = 2;
+/** Compaction is not worth it below this many log bytes. */
+const MIN_COMPACT_BYTES = 1024 * 1024;
+
+export interface EmbeddedStoreOptions {
+  /** Log file; undefined keeps records in memory only. */
+  file?: string;
+  maxRecords: number;
+  maxBytes: number;
+  /** Log bytes below which compaction never runs (tests lower it). */
+  minCompactBytes?: number;
+  now?: () => number;
+}
+
+interface Entry {
+  record: RecordMsg;
+  expiresAt: number;
+  /** Bytes of its put entry in the log (and roughly in memory). */
+  size: number;
+}
+
+function frame(kind: number, payload: Uint8Array): Buffer {
+  const b = Buffer.alloc(5 + payload.length);
+  b.writeUInt32BE(1 + payload.length, 0);
+  b[4] = kind;
+  b.set(payload, 5);
+  return b;
+}
+
+function putFrame(r: RecordMsg, expiresAt: number): Buffer {
+  const body = toBinary(RecordSchema, r);
+  const payload = Buffer.alloc(8 + body.length);
+  payload.writeDoubleBE(expiresAt, 0);
+  payload.set(body, 8);
+  return frame(PUT, payload);
+}
+
+export class EmbeddedStore implements RecordStore {
+  // Insertion order = arrival order, so the first entries are the oldest to evict.
+  private readonly records = new Map<string, Entry>();
+  private bytes = 0;
+  private fd?: number;
+  private logBytes = 0;
+  private liveLogBytes = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly opts: EmbeddedStoreOptions,
+    private readonly log: Logger = silentLogger,
+  ) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  async open(): Promise<void> {
+    const file = this.opts.file;
+    if (!file) return;
+    mkdirSync(dirname(file), { recursive: true });
+    if (existsSync(file)) this.load(file);
+    this.fd = openSync(file, "a");
+    this.evict([]);
+    this.maybeCompact();
+  }
+
+  private load(file: string): void {
+    const buf = readFileSync(file);
+    const now = this.now();
+    let off = 0;
+    while (off + 5 <= buf.length) {
+      const len = buf.readUInt32BE(off);
+      if (len < 1 || off + 4 + len > buf.length) break;
+      const kind = buf[off + 4];
+      const payload = buf.subarray(off + 5, off + 4 + len);
+      try {
+        if (kind === PUT) {
+          const expiresAt = payload.readDoubleBE(0);
+          const record = fromBinary(RecordSchema, payload.subarray(8));
+          this.drop(record.requestId);
+          if (expiresAt > now) this.add({ record, expiresAt, size: 4 + len });
+        } else if (kind === DEL) this.drop(payload.toString("utf8"));
+        else break;
+      } catch {
+        break;
+      }
+      off += 4 + len;
+    }
+    if (off < buf.length) {
+      this.log.warn({ file, kept: off, dropped: buf.length - off }, "record log has a torn or unreadable tail; cutting it off");
+      truncateSync(file, off);
+    }
+    this.logBytes = off;
+  }
+
+  private add(e: Entry): void {
+    this.records.set(e.record.requestId, e);
+    this.bytes += e.size;
+    this.liveLogBytes += e.size;
+  }
+
+  /** Forgets a record in memory; true when it was there. */
+  private drop(id: string): boolean {
+    const e = this.records.get(id);
+    if (!e) return false;
+    this.records.delete(id);
+    this.bytes -= e.size;
+    this.liveLogBytes -= e.size;
+    return true;
+  }
+
+  private append(frames: Buffer[]): void {
+    if (this.fd === undefined || frames.length === 0) return;
+    const all = Buffer.concat(frames);
+    writeSync(this.fd, all);
+    this.logBytes += all.length;
+  }
+
+  /** Drops expired records, then the oldest while over a bound; returns delete frames to log. */
+  private evict(frames: Buffer[]): Buffer[] {
+    const now = this.now();
+    for (const [id, e] of this.records) if (e.expiresAt <= now) this.drop(id); // expired: the log skips them on load
+    for (const [id] of this.records) {
+      if (this.records.size <= this.opts.maxRecords && this.bytes <= this.opts.maxBytes) break;
+      this.drop(id);
+      frames.push(frame(DEL, Buffer.from(id, "utf8")));
+    }
+    return frames;
+  }
+
+  async put(records: RecordMsg[]): Promise<number> {
+    const now = this.now();
+    const frames: Buffer[] = [];
+    for (const r of records) {
+      normalizeRecord(r, now);
+      const expiresAt = now + retentionSecondsOf(r) * 1000;
+      const f = putFrame(r, expiresAt);
+      this.drop(r.requestId);
+      this.add({ record: r, expiresAt, size: f.length });
+      frames.push(f);
+    }
+    this.append(this.evict(frames));
+    this.maybeCompact();
+    return records.length;
+  }
+
+  private live(id: string): Entry | undefined {
+    const e = this.records.get(id);
+    if (e && e.expiresAt <= this.now()) {
+      this.drop(id);
+      return undefined;
+    }
+    return e;
+  }
+
+  async get(requestId: string): Promise<RecordMsg | undefined> {
+    return this.live(requestId)?.record;
+  }
+
+  async list(filter: ListFilter): Promise<RecordMsg[]> {
+    const f = resolveFilter(filter);
+    const now = this.now();
+    const hits: RecordMsg[] = [];
+    for (const e of this.records.values()) if (e.expiresAt > now && f.matches(e.record)) hits.push(e.record);
+    hits.sort((a, b) => Number(b.timestampMs - a.timestampMs));
+    return hits.slice(0, f.limit).map(withoutBodies);
+  }
+
+  async delete(requestIds: string[]): Promise<number> {
+    const frames: Buffer[] = [];
+    let n = 0;
+    for (const id of new Set(requestIds)) {
+      const existed = this.live(id) !== undefined;
+      if (!this.drop(id)) continue;
+      if (existed) n++;
+      frames.push(frame(DEL, Buffer.from(id, "utf8")));
+    }
+    this.append(frames);
+    this.maybeCompact();
+    return n;
+  }
+
+  /** Rewrites the log with only live records once more than half of it is dead. */
+  private maybeCompact(): void {
+    const file = this.opts.file;
+    if (!file || this.fd === undefined) return;
+    if (this.logBytes < (this.opts.minCompactBytes ?? MIN_COMPACT_BYTES) || this.liveLogBytes * 2 > this.logBytes) return;
+    const now = this.now();
+    const tmp = `${file}.tmp`;
+    const fd = openSync(tmp, "w");
+    let size = 0;
+    try {
+      for (const [id, e] of this.records) {
+        if (e.expiresAt <= now) {
+          this.drop(id);
+          continue;
+        }
+        const f = putFrame(e.record, e.expiresAt);
+        writeSync(fd, f);
+        size += f.length;
+      }
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    // rename is atomic: a crash leaves either the old log or the new one, never half of each.
+    renameSync(tmp, file);
+    closeSync(this.fd);
+    this.fd = openSync(file, "a");
+    this.logBytes = size;
+    this.liveLogBytes = size;
+    this.log.debug({ file, bytes: size, records: this.records.size }, "record log compacted");
+  }
+
+  /** Records held (expired ones not yet swept included); for tests and diagnostics. */
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** Bytes of the log file, for tests. */
+  get logSize(): number {
+    return this.logBytes;
+  }
+
+  async close(): Promise<void> {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
