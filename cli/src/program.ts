@@ -25,6 +25,14 @@ import * as routeGet from "./commands/route/get.js";
 import * as routeList from "./commands/route/list.js";
 import * as routeUpdate from "./commands/route/update.js";
 import * as up from "./commands/up.js";
+import * as recorderCreate from "./commands/recorder/create.js";
+import * as recorderDelete from "./commands/recorder/delete.js";
+import * as recorderGet from "./commands/recorder/get.js";
+import * as recorderList from "./commands/recorder/list.js";
+import * as recorderUpdate from "./commands/recorder/update.js";
+import * as recordsList from "./commands/records/list.js";
+import * as recordsView from "./commands/records/view.js";
+import * as replay from "./commands/replay.js";
 
 type Registrar = { register(parent: Command): void };
 
@@ -52,6 +60,9 @@ export function buildProgram(): Command {
     pkgDelete,
   ]);
   group(program, "route", ["httptrigger", "ht"], "HTTP routes (HTTP triggers) to functions", [routeCreate, routeGet, routeList, routeUpdate, routeDelete]);
+  group(program, "recorder", [], "recorders: which requests are recorded for replay", [recorderCreate, recorderGet, recorderList, recorderUpdate, recorderDelete]);
+  group(program, "records", ["record"], "recorded requests and responses", [recordsList, recordsView]);
+  replay.register(program);
   up.register(program);
   return program;
 }

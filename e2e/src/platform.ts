@@ -32,6 +32,7 @@ export async function startPlatform(opts: { stateDir?: string; env?: NodeJS.Proc
     FIZZ_EXECUTOR: "127.0.0.1:0",
     FIZZ_STORAGE: "127.0.0.1:0",
     FIZZ_BUILDER: "127.0.0.1:0",
+    FIZZ_RECORDER: "127.0.0.1:0",
     FIZZ_LOG_LEVEL: "warn",
     ...opts.env,
   };
@@ -57,8 +58,16 @@ export async function startPlatform(opts: { stateDir?: string; env?: NodeJS.Proc
   const routerUrl = ready[1]!;
   const admin = ready[2]!;
   // Storage too, so the CLI can upload (and fetch) archives larger than the inline limit.
-  const storage = (JSON.parse(readFileSync(join(stateDir, "up.json"), "utf8")) as { storage?: string }).storage;
-  const clientEnv = { ...process.env, NODE_OPTIONS: "", FIZZ_ROUTER: routerUrl, FIZZ_ADMIN: admin, ...(storage ? { FIZZ_STORAGE: storage } : {}) };
+  // The CLI talks to storage (large archives) and the recorder directly too.
+  const up = JSON.parse(readFileSync(join(stateDir, "up.json"), "utf8")) as { storage?: string; recorder?: string };
+  const clientEnv = {
+    ...process.env,
+    NODE_OPTIONS: "",
+    FIZZ_ROUTER: routerUrl,
+    FIZZ_ADMIN: admin,
+    ...(up.storage ? { FIZZ_STORAGE: up.storage } : {}),
+    ...(up.recorder ? { FIZZ_RECORDER: up.recorder } : {}),
+  };
   return {
     proc,
     stateDir,

@@ -5,13 +5,14 @@ import type { Command } from "commander";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
-import { SERVICES, serviceAddress, type ServiceName } from "@fizz/common/ports";
+import { createServer, type AddressInfo } from "node:net";
+import { SERVICES, serviceAddress, splitHostPort, type ServiceName } from "@fizz/common/ports";
 import { reportError } from "../errors.js";
 import { EXAMPLE_FUNCTION, serviceMain } from "../paths.js";
 import { StartError, Supervisor } from "../up/supervisor.js";
 
 /** Start order: each service needs the ones before it. */
-export const ORDER: readonly ServiceName[] = ["controller", "storage", "builder", "executor", "router"];
+export const ORDER: readonly ServiceName[] = ["controller", "storage", "recorder", "builder", "executor", "router"];
 
 interface Opts {
   stateDir?: string;
@@ -54,8 +55,10 @@ async function up(o: Opts): Promise<number> {
     void shutdown(1);
   };
 
-  // Listen addresses from the environment (port 0 allowed); replaced by what each one binds.
+  // Listen addresses from the environment. Port 0 becomes a free port chosen now, so services
+  // started early (the recorder replays through the router) know the later ones' addresses.
   const addr = Object.fromEntries(ORDER.map((s) => [s, serviceAddress(s)])) as Record<ServiceName, string>;
+  for (const svc of ORDER) addr[svc] = await withConcretePort(addr[svc]);
   const childEnv = (): NodeJS.ProcessEnv => ({
     ...process.env,
     FIZZ_STATE_DIR: stateDir,
@@ -97,7 +100,7 @@ async function up(o: Opts): Promise<number> {
   if (stopping) return done;
   writeFileSync(
     upFile,
-    JSON.stringify({ pid: process.pid, stateDir, router: routerUrl, admin: addr.controller, executor: addr.executor, storage: addr.storage }, null, 2) + "\n",
+    JSON.stringify({ pid: process.pid, stateDir, router: routerUrl, admin: addr.controller, executor: addr.executor, storage: addr.storage, builder: addr.builder, recorder: addr.recorder }, null, 2) + "\n",
   );
   process.stdout.write(`Fizz is up. Router: ${routerUrl}  Admin: ${addr.controller}  State: ${stateDir}\n`);
   if (o.example) process.stdout.write(`Try: curl ${routerUrl}/hello    (Ctrl-C stops everything)\n`);
@@ -108,7 +111,7 @@ async function up(o: Opts): Promise<number> {
 export function register(program: Command): void {
   program
     .command("up")
-    .description("run the whole platform locally (controller, storage, executor, router)")
+    .description("run the whole platform locally (controller, storage, recorder, builder, executor, router)")
     .option("--state-dir <dir>", "where resources and archives are kept (default $FIZZ_STATE_DIR or ~/.fizz)")
     .option("--no-example", "do not deploy the example function 'hello'")
     .action(async (o: Opts) => {
@@ -117,4 +120,15 @@ export function register(program: Command): void {
       closeClients();
       process.exit(code);
     });
+}
+
+/** host:0 → host:<a port free right now>; other addresses unchanged. */
+async function withConcretePort(address: string): Promise<string> {
+  const { host, port } = splitHostPort(address);
+  if (port !== 0) return address;
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, host, resolve));
+  const free = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return `${host.includes(":") ? `[${host}]` : host}:${free}`;
 }

@@ -10,6 +10,8 @@ describe("routerConfig", () => {
       maxBodyBytes: 10 * 1024 * 1024,
       retry: { attempts: 5, initialBackoffMs: 20 },
       tapIntervalMs: 5000,
+      recorder: "127.0.0.1:9094",
+      recordFlushMs: 200,
     });
   });
 
@@ -22,6 +24,8 @@ describe("routerConfig", () => {
       FIZZ_ROUTER_RETRY_ATTEMPTS: "2",
       FIZZ_ROUTER_RETRY_BACKOFF_MS: "5",
       FIZZ_ROUTER_TAP_INTERVAL_MS: "100",
+      FIZZ_RECORDER: "10.0.0.3:3",
+      FIZZ_ROUTER_RECORD_FLUSH_MS: "50",
     });
     expect(c).toEqual({
       listen: "0.0.0.0:0",
@@ -30,6 +34,8 @@ describe("routerConfig", () => {
       maxBodyBytes: 1024,
       retry: { attempts: 2, initialBackoffMs: 5 },
       tapIntervalMs: 100,
+      recorder: "10.0.0.3:3",
+      recordFlushMs: 50,
     });
   });
 

@@ -8,6 +8,7 @@ const schema = z.object({
   FIZZ_ROUTER_RETRY_ATTEMPTS: int(5, 1),
   FIZZ_ROUTER_RETRY_BACKOFF_MS: int(20, 0),
   FIZZ_ROUTER_TAP_INTERVAL_MS: int(5000, 10),
+  FIZZ_ROUTER_RECORD_FLUSH_MS: int(200, 10),
 });
 
 export interface RouterConfig {
@@ -27,9 +28,13 @@ export interface RouterConfig {
   };
   /** How often the batched TapServices is sent. */
   tapIntervalMs: number;
+  /** Recorder (RecorderService) address; recorded pairs are shipped there. */
+  recorder: string;
+  /** How often recorded pairs are shipped (sooner when a batch fills up). */
+  recordFlushMs: number;
 }
 
-/** The router's configuration from environment variables (FIZZ_ROUTER, FIZZ_ADMIN, FIZZ_EXECUTOR, FIZZ_ROUTER_*). */
+/** The router's configuration from environment variables (FIZZ_ROUTER, FIZZ_ADMIN, FIZZ_EXECUTOR, FIZZ_RECORDER, FIZZ_ROUTER_*). */
 export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
   const c = loadConfig(schema, env, "router");
   return {
@@ -39,5 +44,7 @@ export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig
     maxBodyBytes: c.FIZZ_ROUTER_MAX_BODY_BYTES,
     retry: { attempts: c.FIZZ_ROUTER_RETRY_ATTEMPTS, initialBackoffMs: c.FIZZ_ROUTER_RETRY_BACKOFF_MS },
     tapIntervalMs: c.FIZZ_ROUTER_TAP_INTERVAL_MS,
+    recorder: serviceAddress("recorder", env),
+    recordFlushMs: c.FIZZ_ROUTER_RECORD_FLUSH_MS,
   };
 }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import type { Dispatcher } from "undici";
+import type { Recording } from "./recording/recording.js";
 
 /** Thrown into the upstream request when a chunked body grows past the limit. */
 export class BodyTooLarge extends Error {
@@ -26,6 +27,9 @@ export const HOP_BY_HOP: Readonly<Record<string, true>> = Object.assign(Object.c
   expect: true,
 });
 
+// Not passed on from the function's response: the router sets its own X-Fizz-Request-Id.
+const RESPONSE_SKIP: Readonly<Record<string, true>> = Object.assign(Object.create(null), HOP_BY_HOP, { "x-fizz-request-id": true });
+
 /**
  * One upstream attempt as an undici dispatch handler: streams the response straight into the
  * client's response with backpressure. `done` gets undefined when the response completed (or
@@ -40,6 +44,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
   constructor(
     private readonly res: ServerResponse,
     private readonly done: (err: Error | undefined) => void,
+    private readonly requestId: string,
+    /** Set only for sampled requests: gets a copy of the head and body, changes nothing. */
+    private readonly rec: Recording | undefined,
   ) {}
 
   abort(reason: Error): void {
@@ -57,17 +64,20 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (status < 200) return; // informational; the final response follows
     const flat: string[] = [];
     for (const k in headers) {
-      if (HOP_BY_HOP[k]) continue;
+      if (RESPONSE_SKIP[k]) continue;
       const v = headers[k];
       if (v === undefined) continue;
       if (typeof v === "string") flat.push(k, v);
       else for (const x of v) flat.push(k, x);
     }
+    flat.push("x-fizz-request-id", this.requestId);
+    if (this.rec) this.rec.onHead(status, headers);
     this.started = true;
     this.res.writeHead(status, flat);
   }
 
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.rec) this.rec.response.add(chunk);
     if (!this.res.write(chunk)) {
       c.pause();
       this.res.once("drain", () => c.resume());

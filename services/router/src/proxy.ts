@@ -9,6 +9,10 @@ import type { ExecutorApi } from "./executor.js";
 import type { Taps } from "./taps.js";
 import { BodyTooLarge, ClientGone, Exchange, HOP_BY_HOP, limitedBody } from "./exchange.js";
 import { sendError, sendExecutorError } from "./errors.js";
+import { REPLAY_HEADER, REQUEST_ID_HEADER, requestIdOf } from "./recording/request-id.js";
+import { Recording } from "./recording/recording.js";
+import type { RecorderIndex } from "./recording/selector.js";
+import type { Shipper } from "./recording/shipper.js";
 
 export interface ProxyOptions {
   table: () => RouteTable;
@@ -18,6 +22,10 @@ export interface ProxyOptions {
   maxBodyBytes: number;
   retry: { attempts: number; initialBackoffMs: number };
   log: Logger;
+  /** Which requests are recorded (compiled on Informer events); none when omitted. */
+  recorders?: () => RecorderIndex;
+  /** Where recorded pairs go; required for recording. */
+  shipper?: Shipper;
 }
 
 // Connecting failed: the request never reached the function, so another instance may take it.
@@ -38,18 +46,35 @@ export class Proxy {
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
     const method = req.method ?? "GET";
+    const id = requestIdOf(req.headers[REQUEST_ID_HEADER]);
     const m = this.o.table().match(method, path, req.headers.host);
-    if (!m) return sendError(res, 404, "NOT_FOUND", `no route for ${method} ${path}`);
+    if (!m) return sendError(res, 404, "NOT_FOUND", `no route for ${method} ${path}`, undefined, id);
     const fn = m.slot.fn;
-    if (!fn) return sendError(res, 404, "NOT_FOUND", `function "${m.slot.name}" not found in namespace "${m.slot.namespace}"`);
+    if (!fn) return sendError(res, 404, "NOT_FOUND", `function "${m.slot.name}" not found in namespace "${m.slot.namespace}"`, undefined, id);
 
     const max = this.o.maxBodyBytes;
     const cl = req.headers["content-length"];
     const chunked = cl === undefined && req.headers["transfer-encoding"] !== undefined;
-    if (cl !== undefined && Number(cl) > max) return tooLarge(res, max);
-    const body = (): Body => (chunked ? limitedBody(req, max) : cl !== undefined && cl !== "0" ? req : null);
+    if (cl !== undefined && Number(cl) > max) return tooLarge(res, max, id);
+
+    // Recording is decided here, without I/O; with no recorder at all this is one property read.
+    const recorders = this.o.recorders?.();
+    // Replays the recorder sends (x-fizz-replay-of) are not recorded again.
+    const picked =
+      recorders && !recorders.empty && this.o.shipper && req.headers[REPLAY_HEADER] === undefined ? recorders.select(fn.key, m.trigger) : undefined;
+    let rec: Recording | undefined;
+    if (picked) {
+      const r = new Recording(picked, id, fn, m.trigger, method, url, req.headers);
+      const shipper = this.o.shipper!;
+      res.once("finish", () => shipper.push(r.finish(res.statusCode)));
+      rec = r;
+    }
+    const hasBody = chunked || (cl !== undefined && cl !== "0");
+    const body = (): Body =>
+      rec && hasBody ? rec.tee(limitedBody(req, max)) : chunked ? limitedBody(req, max) : hasBody ? req : null;
 
     const headers = forwardHeaders(req, fn, m.params);
+    headers[REQUEST_ID_HEADER] = id;
     const target = q < 0 ? m.path : m.path + url.slice(q);
 
     // The client leaving aborts whatever attempt is in flight.
@@ -68,14 +93,14 @@ export class Proxy {
       try {
         inst = this.o.cache.tryAcquire(fn) ?? (await this.o.cache.acquire(fn));
       } catch (err) {
-        return sendExecutorError(res, err);
+        return sendExecutorError(res, err, id);
       }
       if (gone) return this.o.cache.release(inst);
       this.o.taps.add(inst.address);
       headers["x-fizz-function-resourceversion"] = inst.resourceVersion || fn.resourceVersion;
 
       const err = await new Promise<Error | undefined>((resolve) => {
-        const e = new Exchange(res, resolve);
+        const e = new Exchange(res, resolve, id, rec);
         current = e;
         this.pool(inst.address).dispatch(
           {
@@ -96,9 +121,10 @@ export class Proxy {
       if (!err || gone) return;
 
       const code = (err as { code?: string }).code ?? "";
-      if (err instanceof BodyTooLarge) return tooLarge(res, max);
+      if (err instanceof BodyTooLarge) return tooLarge(res, max, id);
       if (code === "UND_ERR_HEADERS_TIMEOUT") {
-        return sendError(res, 504, "DEADLINE_EXCEEDED", `function ${fn.name} did not respond within ${fn.spec.functionTimeoutMs / 1000} s`);
+        const msg = `function ${fn.name} did not respond within ${fn.spec.functionTimeoutMs / 1000} s`;
+        return sendError(res, 504, "DEADLINE_EXCEEDED", msg, undefined, id);
       }
       const bodyRead = req.readableDidRead;
       const more = attempt < this.o.retry.attempts && !bodyRead;
@@ -110,7 +136,7 @@ export class Proxy {
       } else {
         if (REFUSED.has(code) || RESET.has(code)) void this.unreachable(fn, inst.address);
         const why = REFUSED.has(code) ? "is unreachable" : RESET.has(code) ? "closed the connection without responding" : `failed: ${err.message}`;
-        return sendError(res, 502, "UNAVAILABLE", `function ${fn.name} ${why}`);
+        return sendError(res, 502, "UNAVAILABLE", `function ${fn.name} ${why}`, undefined, id);
       }
       await sleep(backoff);
       backoff *= 2;
@@ -149,9 +175,9 @@ export class Proxy {
   }
 }
 
-function tooLarge(res: ServerResponse, max: number): void {
+function tooLarge(res: ServerResponse, max: number, id: string): void {
   // The unread body stays on the socket: close it after answering.
-  sendError(res, 413, "PAYLOAD_TOO_LARGE", `request body exceeds ${max} bytes`, { connection: "close" });
+  sendError(res, 413, "PAYLOAD_TOO_LARGE", `request body exceeds ${max} bytes`, { connection: "close" }, id);
 }
 
 /** The client's headers minus hop-by-hop ones, plus the function's identity and path params. */

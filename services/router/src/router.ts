@@ -1,8 +1,18 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
-import { Kind, type Function as FnResource, type HTTPTrigger } from "@fizz/proto";
+import { Kind, type Function as FnResource, type HTTPTrigger, type Recorder } from "@fizz/proto";
 import { silentLogger, splitHostPort, type Logger, type Service } from "@fizz/common";
-import { adminClient, executorClient, Informer, keyOf, metaOf, type AdminClient, type InformerEvent } from "@fizz/clients";
+import {
+  adminClient,
+  executorClient,
+  Informer,
+  keyOf,
+  metaOf,
+  recorderClient,
+  type AdminClient,
+  type InformerEvent,
+  type RecorderClient,
+} from "@fizz/clients";
 import type { RouterConfig } from "./config.js";
 import type { ExecutorApi } from "./executor.js";
 import { WarmCache } from "./cache/warm.js";
@@ -10,6 +20,8 @@ import { RouteTable, fnInfo } from "./routes/table.js";
 import { Proxy } from "./proxy.js";
 import { Taps } from "./taps.js";
 import { buildServer } from "./server.js";
+import { RecorderIndex } from "./recording/selector.js";
+import { Shipper, type ShipperOptions } from "./recording/shipper.js";
 
 const STOP_GRACE_MS = 5000;
 
@@ -18,6 +30,10 @@ export interface RouterDeps {
   admin?: AdminClient;
   /** Defaults to a client of config.executor. */
   executor?: ExecutorApi;
+  /** Defaults to a client of config.recorder. */
+  recorder?: Pick<RecorderClient, "storeBatch">;
+  /** Overrides of the shipper's buffer and batch settings (tests). */
+  shipper?: Partial<ShipperOptions>;
 }
 
 /** Composition root: Informer → route table, warm cache + executor, undici proxy, fastify. */
@@ -29,6 +45,8 @@ export class Router implements Service {
   private readonly informer: Informer;
   private readonly cache: WarmCache;
   private readonly taps: Taps;
+  private readonly shipper: Shipper;
+  private recorders = RecorderIndex.NONE;
   private readonly proxy: Proxy;
   private readonly app: FastifyInstance;
   private table = RouteTable.empty();
@@ -44,7 +62,7 @@ export class Router implements Service {
     this.log = log.child({ component: "router" });
     this.admin = deps.admin ?? this.own(adminClient(config.admin));
     this.executor = deps.executor ?? this.own(executorClient(config.executor));
-    this.informer = new Informer(this.admin, [Kind.FUNCTION, Kind.HTTP_TRIGGER], this.log.child({ component: "informer" }));
+    this.informer = new Informer(this.admin, [Kind.FUNCTION, Kind.HTTP_TRIGGER, Kind.RECORDER], this.log.child({ component: "informer" }));
     this.cache = new WarmCache((fn, busyAddresses) =>
       this.executor.getServiceForFunction(
         { function: fn.ref, busyAddresses },
@@ -53,6 +71,11 @@ export class Router implements Service {
       ),
     );
     this.taps = new Taps(this.executor, config.tapIntervalMs, this.log.child({ component: "taps" }));
+    const recorder = deps.recorder ?? this.own(recorderClient(config.recorder));
+    this.shipper = new Shipper(recorder, this.log.child({ component: "recording" }), {
+      flushIntervalMs: config.recordFlushMs,
+      ...deps.shipper,
+    });
     this.proxy = new Proxy({
       table: () => this.table,
       cache: this.cache,
@@ -61,12 +84,15 @@ export class Router implements Service {
       maxBodyBytes: config.maxBodyBytes,
       retry: config.retry,
       log: this.log.child({ component: "proxy" }),
+      recorders: () => this.recorders,
+      shipper: this.shipper,
     });
     this.app = buildServer({
       proxy: this.proxy,
       maxBodyBytes: config.maxBodyBytes,
       ready: () => this.synced,
       debug: () => this.debug(),
+      stats: () => this.stats(),
     });
   }
 
@@ -80,6 +106,7 @@ export class Router implements Service {
     this.rebuild();
     this.synced = true;
     this.taps.start();
+    this.shipper.start();
     this.log.info({ address: this.bound, routes: this.table.routes.length }, "router serving");
   }
 
@@ -90,6 +117,7 @@ export class Router implements Service {
     const cut = setTimeout(() => this.app.server.closeAllConnections(), STOP_GRACE_MS);
     await this.app.close();
     clearTimeout(cut);
+    await this.shipper.stop();
     await this.proxy.close();
     for (const c of this.owned) c.close();
   }
@@ -124,6 +152,14 @@ export class Router implements Service {
     const triggers: HTTPTrigger[] = [];
     for (const r of this.informer.list(Kind.HTTP_TRIGGER)) if (r.kind.case === "httpTrigger") triggers.push(r.kind.value);
     this.table = RouteTable.build(triggers, fns);
+    const recorders: Recorder[] = [];
+    for (const r of this.informer.list(Kind.RECORDER)) if (r.kind.case === "recorder") recorders.push(r.kind.value);
+    this.recorders = RecorderIndex.build(recorders);
+  }
+
+  /** Counters for /_fizz/stats. */
+  stats() {
+    return this.shipper.snapshot();
   }
 
   private debug() {

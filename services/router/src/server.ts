@@ -10,6 +10,8 @@ export interface ServerOptions {
   ready: () => boolean;
   /** Route table and cache for /_fizz/routes. */
   debug: () => unknown;
+  /** Counters for /_fizz/stats (recorded, shipped, droppedRecords, ...). */
+  stats?: () => unknown;
 }
 
 // Requests fastify serves; everything else goes straight to the proxy.
@@ -48,6 +50,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
     return reply.code(503).send({ status: "starting" });
   });
   app.get("/_fizz/routes", async () => o.debug());
+  app.get("/_fizz/stats", async () => (o.stats ? o.stats() : {}));
 
   // Only /_fizz/* paths fastify does not know reach these.
   const forward = (request: FastifyRequest, reply: FastifyReply) => {

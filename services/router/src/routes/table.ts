@@ -81,7 +81,7 @@ export class RouteTable {
     const exact = this.exact.get(path);
     if (exact) {
       for (const r of exact) {
-        if ((!r.methods || r.methods.has(method)) && hostOk(r)) return { slot: pick(r.target), path, params: undefined };
+        if ((!r.methods || r.methods.has(method)) && hostOk(r)) return { slot: pick(r.target), path, params: undefined, trigger: r.trigger };
       }
     }
     if (this.params.length) {
@@ -89,14 +89,14 @@ export class RouteTable {
       for (const r of this.params) {
         if (r.methods && !r.methods.has(method)) continue;
         const params = matchSegments(r.segments!, parts);
-        if (params && hostOk(r)) return { slot: pick(r.target), path, params };
+        if (params && hostOk(r)) return { slot: pick(r.target), path, params, trigger: r.trigger };
       }
     }
     for (const r of this.prefixes) {
       const p = r.path;
       if (!path.startsWith(p) || (path.length > p.length && path.charCodeAt(p.length) !== SLASH)) continue;
       if ((r.methods && !r.methods.has(method)) || !hostOk(r)) continue;
-      return { slot: pick(r.target), path: r.keepPrefix ? path : path.slice(p.length) || "/", params: undefined };
+      return { slot: pick(r.target), path: r.keepPrefix ? path : path.slice(p.length) || "/", params: undefined, trigger: r.trigger };
     }
     return undefined;
   }

@@ -53,4 +53,6 @@ export interface Match {
   readonly path: string;
   /** Flat [name, value, name, value, ...] or undefined. */
   readonly params: string[] | undefined;
+  /** Key ("<namespace>/<name>") of the HTTPTrigger matched; undefined for /fizz-function/ calls. */
+  readonly trigger?: string | undefined;
 }

@@ -1,0 +1,65 @@
+// How Recorder resources look (shared by the recorder verbs) and the admin calls for them.
+import { create, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { Kind, RecorderSchema, ResourceSchema, type Recorder, type Resource } from "@fizz/proto";
+import type { AdminClient } from "@fizz/clients";
+import { FizzError } from "@fizz/common/errors";
+import { InvalidArgumentError } from "commander";
+import { API_VERSION, age, formatTable } from "../../output.js";
+import type { OutputFormat } from "../../context.js";
+import { formatDoc } from "../records/common.js";
+
+export function unwrapRecorder(r: Resource): Recorder {
+  if (r.kind.case !== "recorder") throw new FizzError("INTERNAL", `expected a recorder, the admin API returned a ${r.kind.case ?? "resource with no kind"}`);
+  return r.kind.value;
+}
+
+export const wrapRecorder = (r: Recorder): Resource => create(ResourceSchema, { kind: { case: "recorder", value: r } });
+
+export async function getRecorder(api: AdminClient, namespace: string, name: string): Promise<Recorder> {
+  return unwrapRecorder(await api.get({ kind: Kind.RECORDER, namespace, name }));
+}
+
+export async function listRecorders(api: AdminClient, namespace: string): Promise<Recorder[]> {
+  const res = await api.list({ kind: Kind.RECORDER, namespace });
+  return res.items.map(unwrapRecorder).sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+}
+
+/** --sample: 0 < rate <= 1. */
+export function rateArg(v: string): number {
+  const n = Number(v);
+  if (!/^\d*\.?\d+$/.test(v.trim()) || !(n > 0 && n <= 1)) throw new InvalidArgumentError(`expected a share between 0 (exclusive) and 1, got "${v}"`);
+  return n;
+}
+
+export const recorderDoc = (r: Recorder): Record<string, JsonValue> => ({
+  apiVersion: API_VERSION,
+  kind: "Recorder",
+  ...(toJson(RecorderSchema, r) as Record<string, JsonValue>),
+});
+
+export function printRecorders(items: Recorder | Recorder[], format: OutputFormat): void {
+  if (format !== "table") {
+    process.stdout.write(formatDoc(Array.isArray(items) ? items.map(recorderDoc) : recorderDoc(items), format));
+    return;
+  }
+  const list = Array.isArray(items) ? items : [items];
+  process.stdout.write(
+    formatTable(
+      ["NAME", "FUNCTION", "TRIGGERS", "ENABLED", "SAMPLE", "RETENTION", "MAX BODY", "REDACT", "AGE"],
+      list.map((r) => {
+        const s = r.spec;
+        return [
+          r.metadata?.name ?? "",
+          s?.function || "-",
+          s?.triggers.length ? s.triggers.join(",") : "-",
+          s?.enabled ? "yes" : "no",
+          String(s?.sampleRate ?? 1),
+          s?.retention || "24h",
+          String(s?.maxBodyBytes ?? 65536),
+          s?.redactHeaders.length ? s.redactHeaders.join(",") : "authorization,cookie",
+          age(r.metadata?.creationTimestamp),
+        ];
+      }),
+    ),
+  );
+}

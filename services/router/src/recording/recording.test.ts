@@ -1,0 +1,283 @@
+// Recording through the real proxy: real HTTP upstreams, a real gRPC RecorderService that
+// collects batches, and a recorder address with nothing listening for the "recorder down" case.
+import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { create } from "@bufbuild/protobuf";
+import { FunctionSchema, HTTPTriggerSchema, RecorderSchema, RecorderService, ReportUnreachableResponseSchema, type Record as Rec } from "@fizz/proto";
+import { FizzError, silentLogger } from "@fizz/common";
+import { bind, startRpcServer, type RpcServer } from "@fizz/rpc";
+import { recorderClient, type RecorderClient } from "@fizz/clients";
+import { WarmCache } from "../cache/warm.js";
+import { RouteTable } from "../routes/table.js";
+import { Proxy } from "../proxy.js";
+import { Taps } from "../taps.js";
+import { buildServer } from "../server.js";
+import { RecorderIndex } from "./selector.js";
+import { Shipper } from "./shipper.js";
+
+const BIG = "x".repeat(5000);
+let upstream: http.Server;
+let upAddr: string;
+let rpc: RpcServer;
+const stored: Rec[] = [];
+const clients: RecorderClient[] = [];
+const closers: Array<() => Promise<unknown>> = [];
+
+const fns = [create(FunctionSchema, { metadata: { name: "echo", namespace: "default", resourceVersion: "4" } })];
+const trig = (name: string, prefix: string) =>
+  create(HTTPTriggerSchema, { metadata: { name, namespace: "default" }, spec: { functionref: { name: "echo" }, prefix } });
+const table = RouteTable.build([trig("rec", "/rec"), trig("plain", "/plain"), trig("half", "/half"), trig("small", "/small")], fns);
+const recorder = (name: string, spec: Record<string, unknown>) =>
+  create(RecorderSchema, { metadata: { name, namespace: "default" }, spec: { enabled: true, retention: "72h", ...spec } });
+const index = RecorderIndex.build([
+  recorder("r-all", { triggers: ["rec"], redactHeaders: ["authorization", "cookie"] }),
+  recorder("r-half", { triggers: ["half"], sampleRate: 0.5 }),
+  recorder("r-small", { triggers: ["small"], maxBodyBytes: 16 }),
+  recorder("r-off", { triggers: ["plain"], enabled: false }),
+]);
+
+function listen(server: http.Server | net.Server): Promise<string> {
+  return new Promise((r) => server.listen(0, "127.0.0.1", () => r(`127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+/** A router front over the table whose shipper talks to `recorderAddr`. */
+async function front(recorderAddr: string, recorders = index) {
+  const client = recorderClient(recorderAddr);
+  clients.push(client);
+  const shipper = new Shipper(client, silentLogger, { flushIntervalMs: 20, timeoutMs: 300 });
+  shipper.start();
+  const proxy = new Proxy({
+    table: () => table,
+    cache: new WarmCache(async () => ({ address: upAddr, functionResourceVersion: "4" }) as never),
+    executor: { reportUnreachable: async () => create(ReportUnreachableResponseSchema) },
+    taps: new Taps({ tapServices: async () => ({}) as never }, 60_000, silentLogger),
+    maxBodyBytes: 1 << 20,
+    retry: { attempts: 3, initialBackoffMs: 1 },
+    log: silentLogger,
+    recorders: () => recorders,
+    shipper,
+  });
+  const app = buildServer({ proxy, maxBodyBytes: 1 << 20, ready: () => true, debug: () => ({}), stats: () => shipper.snapshot() });
+  await app.listen({ port: 0, host: "127.0.0.1" });
+  closers.push(async () => {
+    await shipper.stop();
+    await app.close();
+    await proxy.close();
+  });
+  return { base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, shipper };
+}
+
+/** The raw response bytes (status line, headers, body) minus the per-response Date and request id. */
+function rawExchange(base: string, path: string, body: string, headers: Record<string, string> = {}): Promise<string> {
+  const { port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const s = net.connect(Number(port), "127.0.0.1", () => {
+      s.write(`POST ${path} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`);
+      for (const [k, v] of Object.entries(headers)) s.write(`${k}: ${v}\r\n`);
+      s.write(`\r\n${body}`);
+    });
+    const chunks: Buffer[] = [];
+    s.on("data", (c: Buffer) => chunks.push(c));
+    s.on("end", () => resolve(Buffer.concat(chunks).toString("latin1").replace(/\r\n(date|x-fizz-request-id): [^\r]*/gi, "")));
+    s.on("error", reject);
+  });
+}
+
+async function waitFor<T>(what: () => T | undefined, ms = 3000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = what();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const findRecord = (id: string) => waitFor(() => stored.find((r) => r.requestId === id));
+
+beforeAll(async () => {
+  upstream = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const got = Buffer.concat(chunks).toString();
+      if (req.url?.startsWith("/fixed")) {
+        res.writeHead(201, [["content-type", "text/plain"], ["set-cookie", "a=1"], ["set-cookie", "b=2"], ["x-multi", "m"]].flat());
+        return res.end(`fixed:${got.length}:${BIG}`);
+      }
+      res.writeHead(200, { "content-type": "application/json", "set-cookie": "sid=secret" });
+      res.end(JSON.stringify({ url: req.url, body: got, requestId: req.headers["x-fizz-request-id"] }));
+    });
+  });
+  upAddr = await listen(upstream);
+  rpc = await startRpcServer(
+    "127.0.0.1:0",
+    [
+      bind(RecorderService, {
+        storeBatch: async (req) => (stored.push(...req.records), { stored: req.records.length }),
+        listRecords: async () => ({}),
+        getRecord: async () => Promise.reject(new FizzError("NOT_FOUND", "no")),
+        deleteRecords: async () => ({}),
+        replay: async () => Promise.reject(new FizzError("UNIMPLEMENTED", "no")),
+      }),
+    ],
+    silentLogger,
+  );
+});
+
+afterAll(async () => {
+  for (const c of closers) await c();
+  for (const c of clients) c.close();
+  await rpc.stop();
+  upstream.closeAllConnections();
+  await new Promise((r) => upstream.close(r));
+});
+
+describe("request ids", () => {
+  it("every response carries a unique X-Fizz-Request-Id, also forwarded to the function; the client's is kept", async () => {
+    const { base } = await front(rpc.address, RecorderIndex.NONE);
+    const ids = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${base}/plain/x`, { method: "POST", body: "b" });
+      const id = res.headers.get("x-fizz-request-id");
+      expect(id).toMatch(/^[0-9a-z]+-[0-9a-z]+$/);
+      expect(((await res.json()) as { requestId: string }).requestId).toBe(id);
+      ids.add(id!);
+    }
+    expect(ids.size).toBe(20);
+    const mine = await fetch(`${base}/plain/x`, { headers: { "x-fizz-request-id": "client-chosen-1" } });
+    expect(mine.headers.get("x-fizz-request-id")).toBe("client-chosen-1");
+    expect(((await mine.json()) as { requestId: string }).requestId).toBe("client-chosen-1");
+    const missing = await fetch(`${base}/nowhere`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("x-fizz-request-id")).toMatch(/-/);
+  });
+});
+
+describe("recording", () => {
+  it("does not change status, headers or body (byte for byte), and records the pair", async () => {
+    const { base } = await front(rpc.address);
+    const body = "y".repeat(3000);
+    const recorded = await rawExchange(base, "/rec/fixed?q=1", body);
+    const plain = await rawExchange(base, "/plain/fixed?q=1", body);
+    expect(recorded).toBe(plain);
+    expect(recorded).toMatch(/^HTTP\/1.1 201/);
+
+    const res = await fetch(`${base}/rec/echo?z=9`, { method: "PUT", body: "hello", headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" } });
+    const id = res.headers.get("x-fizz-request-id")!;
+    await res.text();
+    const r = await findRecord(id);
+    expect(r).toMatchObject({ function: "echo", namespace: "default", trigger: "rec", recorder: "r-all", method: "PUT", url: "/rec/echo?z=9", status: 200 });
+    expect(Buffer.from(r.requestBody).toString()).toBe("hello");
+    expect(JSON.parse(Buffer.from(r.responseBody).toString())).toMatchObject({ url: "/echo?z=9", body: "hello" });
+    expect(r.requestBodyTruncated).toBe(false);
+    expect(r.responseBodyTruncated).toBe(false);
+    expect(r.traceId).toBe("0af7651916cd43dd8448eb211c80319c");
+    expect(r.retentionSeconds).toBe(72n * 3600n);
+    expect(r.durationMs).toBeGreaterThan(0);
+    expect(Number(r.timestampMs)).toBeGreaterThan(Date.now() - 60_000);
+    expect(r.responseHeaders["content-type"]).toBe("application/json");
+    // Replays are not recorded again.
+    const replayed = await fetch(`${base}/rec/echo`, { headers: { "x-fizz-replay-of": id } });
+    await replayed.text();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(stored.some((x) => x.requestId === replayed.headers.get("x-fizz-request-id"))).toBe(false);
+    // Disabled recorders record nothing.
+    expect(stored.some((x) => x.trigger === "plain")).toBe(false);
+  });
+
+  it("cuts bodies at max_body_bytes and marks them truncated", async () => {
+    const { base } = await front(rpc.address);
+    const res = await fetch(`${base}/small/fixed`, { method: "POST", body: "z".repeat(100) });
+    const text = await res.text();
+    expect(text).toBe(`fixed:100:${BIG}`);
+    const r = await findRecord(res.headers.get("x-fizz-request-id")!);
+    expect(r.requestBody.length).toBe(16);
+    expect(r.requestBodyTruncated).toBe(true);
+    expect(Buffer.from(r.responseBody).toString()).toBe(text.slice(0, 16));
+    expect(r.responseBodyTruncated).toBe(true);
+    // Chunked request bodies are copied the same way.
+    const chunked = await fetch(`${base}/small/echo`, { method: "POST", body: new Blob(["abc"]).stream(), duplex: "half" } as RequestInit);
+    expect(((await chunked.json()) as { body: string }).body).toBe("abc");
+    const c = await findRecord(chunked.headers.get("x-fizz-request-id")!);
+    expect(Buffer.from(c.requestBody).toString()).toBe("abc");
+    expect(c.requestBodyTruncated).toBe(false);
+  });
+
+  it("redacts configured headers in the request and the response (Set-Cookie with cookie)", async () => {
+    const { base } = await front(rpc.address);
+    const res = await fetch(`${base}/rec/echo`, { headers: { authorization: "Bearer s3cret", cookie: "sid=1", "x-keep": "k" } });
+    expect(res.headers.get("set-cookie")).toBe("sid=secret"); // the client still gets it
+    const r = await findRecord(res.headers.get("x-fizz-request-id")!);
+    expect(r.requestHeaders.authorization).toBe("[redacted]");
+    expect(r.requestHeaders.cookie).toBe("[redacted]");
+    expect(r.requestHeaders["x-keep"]).toBe("k");
+    expect(r.responseHeaders["set-cookie"]).toBe("[redacted]");
+    expect(JSON.stringify(r.requestHeaders)).not.toContain("s3cret");
+  });
+
+  it("sample rate 0.5 records roughly half", async () => {
+    const { base } = await front(rpc.address);
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const res = await fetch(`${base}/half/echo`);
+      await res.text();
+      ids.push(res.headers.get("x-fizz-request-id")!);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const n = ids.filter((id) => stored.some((r) => r.requestId === id)).length;
+    expect(n).toBeGreaterThan(60);
+    expect(n).toBeLessThan(140);
+    let hits = 0;
+    for (let i = 0; i < 20_000; i++) if (index.select("default/echo", "default/half")) hits++;
+    expect(hits / 20_000).toBeGreaterThan(0.47);
+    expect(hits / 20_000).toBeLessThan(0.53);
+  });
+
+  it("with the recorder down, requests succeed at the same pace and records are dropped and counted", async () => {
+    const dead = net.createServer();
+    const deadAddr = await listen(dead);
+    await new Promise((r) => dead.close(r));
+    const down = await front(deadAddr);
+    const off = await front(deadAddr, RecorderIndex.NONE);
+    const run = async (base: string, prefix: string) => {
+      const t0 = performance.now();
+      for (let i = 0; i < 150; i++) {
+        const res = await fetch(`${base}/${prefix}/echo`, { method: "POST", body: "payload" });
+        expect(res.status).toBe(200);
+        await res.arrayBuffer();
+      }
+      return performance.now() - t0;
+    };
+    await run(off.base, "rec"); // warm both paths
+    await run(down.base, "rec");
+    const tOff = await run(off.base, "rec");
+    const tOn = await run(down.base, "rec");
+    expect(tOn).toBeLessThan(tOff * 3 + 200);
+    const stats = await waitFor(() => {
+      const s = down.shipper.snapshot();
+      return s.droppedRecords >= 300 && s.buffered === 0 ? s : undefined;
+    }, 5000);
+    expect(stats.recorded).toBe(300);
+    expect(stats.shipped).toBe(0);
+    const viaHttp = (await (await fetch(`${down.base}/_fizz/stats`)).json()) as { droppedRecords: number };
+    expect(viaHttp.droppedRecords).toBe(300);
+    expect(off.shipper.snapshot().recorded).toBe(0);
+  });
+});
+
+describe("Shipper", () => {
+  it("drops and counts past its buffer bounds without sending anything on push", async () => {
+    const sent: number[] = [];
+    const s = new Shipper({ storeBatch: async (req) => (sent.push(req.records?.length ?? 0), {}) as never }, silentLogger, { maxRecords: 3 });
+    const rec = { requestId: "a", function: "f", namespace: "default", trigger: "", recorder: "r", timestampMs: 1, method: "GET", url: "/", requestHeaders: {}, requestBody: new Uint8Array(), requestBodyTruncated: false, status: 200, responseHeaders: {}, responseBody: new Uint8Array(), responseBodyTruncated: false, durationMs: 1, traceId: "", retentionSeconds: 60 };
+    for (let i = 0; i < 5; i++) s.push({ ...rec, requestId: String(i) });
+    expect(sent).toEqual([]);
+    expect(s.snapshot()).toMatchObject({ recorded: 5, droppedRecords: 2, buffered: 3 });
+    await s.flush();
+    expect(sent).toEqual([3]);
+    expect(s.snapshot()).toMatchObject({ shipped: 3, buffered: 0 });
+  });
+});
