@@ -1,5 +1,8 @@
-import type { z } from "zod";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { z } from "zod";
 import { invalid } from "./errors.js";
+import { HOST, SERVICES, serviceAddress, splitHostPort, type ServiceName } from "./ports.js";
 
 /**
  * Parses a service's configuration from environment variables with its zod schema, so every
@@ -15,3 +18,29 @@ export function loadConfig<S extends z.ZodType>(
   const lines = r.error.issues.map((i) => `  ${i.path.join(".") || "(root)"}: ${i.message}`);
   throw invalid(`invalid ${service} configuration:\n${lines.join("\n")}`);
 }
+
+const isHostPort = (v: string) => {
+  try {
+    splitHostPort(v);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** A service's host:port from its variable (FIZZ_ADMIN, …), else its default; port 0 allowed. */
+export function addressField(name: ServiceName) {
+  const s = SERVICES[name];
+  return z
+    .string()
+    .optional()
+    .transform((v) => serviceAddress(name, v ? { [s.env]: v } : {}))
+    .refine(isHostPort, { message: `must be host:port, e.g. ${HOST}:${s.port} (port 0 picks a free port)` });
+}
+
+/** FIZZ_STATE_DIR: the root of all local state, default ~/.fizz, made absolute. */
+export const stateDirField = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => resolve(v || join(homedir(), ".fizz")));

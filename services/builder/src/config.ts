@@ -1,22 +1,5 @@
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
 import { z } from "zod";
-import { serviceAddress, splitHostPort } from "@fizz/common";
-
-const hostPort = (v: string) => {
-  try {
-    splitHostPort(v);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const address = (svc: "builder" | "controller" | "storage", env: string, example: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v) => serviceAddress(svc, v ? { [env]: v } : {}))
-    .refine(hostPort, { message: `must be host:port, e.g. ${example} (port 0 picks a free port)` });
+import { addressField, stateDirField } from "@fizz/common";
 
 const int = (min: number, def: number) => z.coerce.number().int().min(min).default(def);
 
@@ -24,14 +7,11 @@ const int = (min: number, def: number) => z.coerce.number().int().min(min).defau
 export const configSchema = z
   .object({
     /** Where the builder's HTTP endpoint (/healthz, /builds) listens. */
-    FIZZ_BUILDER: address("builder", "FIZZ_BUILDER", "127.0.0.1:9093"),
-    FIZZ_ADMIN: address("controller", "FIZZ_ADMIN", "127.0.0.1:9090"),
-    FIZZ_STORAGE: address("storage", "FIZZ_STORAGE", "127.0.0.1:9092"),
+    FIZZ_BUILDER: addressField("builder"),
+    FIZZ_ADMIN: addressField("controller"),
+    FIZZ_STORAGE: addressField("storage"),
     /** Root of all local state; builds run in <dir>/builds/<pkg>-<rv>. */
-    FIZZ_STATE_DIR: z
-      .string()
-      .optional()
-      .transform((v) => resolve(v || join(homedir(), ".fizz"))),
+    FIZZ_STATE_DIR: stateDirField(),
     /** Builds running at once; the rest wait in a queue. */
     FIZZ_BUILD_CONCURRENCY: int(1, 2),
     /** A build running longer is killed (with its whole process group) and fails. */

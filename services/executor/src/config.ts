@@ -1,8 +1,7 @@
-import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { serviceAddress, splitHostPort } from "@fizz/common";
+import { addressField, stateDirField } from "@fizz/common";
 
 /** How to launch one runtime locally: `execPath script ...args`, forked with an IPC channel. */
 export interface RuntimeCommand {
@@ -20,21 +19,6 @@ export function builtinRuntimes(): Record<string, RuntimeCommand> {
     nodejs: { execPath: process.execPath, script: join(repoRoot, "runtimes", "nodejs", "dist", "main.js"), args: [] },
   };
 }
-
-const hostPort = (v: string) => {
-  try {
-    splitHostPort(v);
-    return true;
-  } catch {
-    return false;
-  }
-};
-const address = (svc: "executor" | "controller" | "storage", env: string) =>
-  z
-    .string()
-    .optional()
-    .transform((v) => serviceAddress(svc, v ? { [env]: v } : {}))
-    .refine(hostPort, { message: "must be host:port, e.g. 127.0.0.1:9091" });
 
 // FIZZ_RUNTIMES: JSON {"python": "/path/main.py"} or {"python": {"execPath": "...", "script": "...", "args": []}}.
 const runtimeEntry = z.union([
@@ -61,13 +45,10 @@ const ms = (def: number) => z.coerce.number().int().min(1).default(def);
 export const configSchema = z
   .object({
     /** Where ExecutorService listens (port 0: any free port). */
-    FIZZ_EXECUTOR: address("executor", "FIZZ_EXECUTOR"),
-    FIZZ_ADMIN: address("controller", "FIZZ_ADMIN"),
-    FIZZ_STORAGE: address("storage", "FIZZ_STORAGE"),
-    FIZZ_STATE_DIR: z
-      .string()
-      .optional()
-      .transform((v) => resolve(v || join(homedir(), ".fizz"))),
+    FIZZ_EXECUTOR: addressField("executor"),
+    FIZZ_ADMIN: addressField("controller"),
+    FIZZ_STORAGE: addressField("storage"),
+    FIZZ_STATE_DIR: stateDirField(),
     FIZZ_RUNTIMES: runtimesJson,
     /** Largest deployment archive the executor downloads and unpacks. */
     FIZZ_MAX_ARCHIVE_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),

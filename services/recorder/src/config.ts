@@ -1,26 +1,11 @@
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
 import { z } from "zod";
-import { routerUrl, serviceAddress, splitHostPort } from "@fizz/common";
-
-const hostPort = (v: string) => {
-  try {
-    splitHostPort(v);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { addressField, routerUrl, stateDirField } from "@fizz/common";
 
 /** The recorder's settings, from environment variables. */
 export const configSchema = z
   .object({
     /** Where RecorderService listens, host:port (port 0: any free port). */
-    FIZZ_RECORDER: z
-      .string()
-      .optional()
-      .transform((v) => serviceAddress("recorder", v ? { FIZZ_RECORDER: v } : {}))
-      .refine(hostPort, { message: "must be host:port, e.g. 127.0.0.1:9094 (port 0 picks a free port)" }),
+    FIZZ_RECORDER: addressField("recorder"),
     /** The router replays go through (http URL or host:port). */
     FIZZ_ROUTER: z
       .string()
@@ -28,10 +13,7 @@ export const configSchema = z
       .transform((v) => routerUrl(v ? { FIZZ_ROUTER: v } : {}))
       .refine((v) => URL.canParse(v), { message: "must be an http URL or host:port, e.g. 127.0.0.1:8888" }),
     /** Root of local state; the embedded store keeps <dir>/recorder/records.log. */
-    FIZZ_STATE_DIR: z
-      .string()
-      .optional()
-      .transform((v) => resolve(v || join(homedir(), ".fizz"))),
+    FIZZ_STATE_DIR: stateDirField(),
     /** redis://host:port/db; empty = the embedded store. */
     FIZZ_REDIS_URL: z
       .string()

@@ -1,16 +1,5 @@
-import { homedir } from "node:os";
-import { join, resolve } from "node:path";
 import { z } from "zod";
-import { serviceAddress, splitHostPort } from "@fizz/common";
-
-const hostPort = (v: string) => {
-  try {
-    splitHostPort(v);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { addressField, stateDirField } from "@fizz/common";
 
 const ms = (def: number) => z.coerce.number().int().min(0).default(def);
 
@@ -18,22 +7,11 @@ const ms = (def: number) => z.coerce.number().int().min(0).default(def);
 export const configSchema = z
   .object({
     /** Where StorageService listens, host:port (port 0: any free port). */
-    FIZZ_STORAGE: z
-      .string()
-      .optional()
-      .transform((v) => serviceAddress("storage", v ? { FIZZ_STORAGE: v } : {}))
-      .refine(hostPort, { message: "must be host:port, e.g. 127.0.0.1:9092 (port 0 picks a free port)" }),
+    FIZZ_STORAGE: addressField("storage"),
     /** The controller, whose Packages tell the garbage collector which archives are in use. */
-    FIZZ_ADMIN: z
-      .string()
-      .optional()
-      .transform((v) => serviceAddress("controller", v ? { FIZZ_ADMIN: v } : {}))
-      .refine(hostPort, { message: "must be host:port, e.g. 127.0.0.1:9090" }),
+    FIZZ_ADMIN: addressField("controller"),
     /** Root of all local state; archives live in <dir>/storage with the fs backend. */
-    FIZZ_STATE_DIR: z
-      .string()
-      .optional()
-      .transform((v) => resolve(v || join(homedir(), ".fizz"))),
+    FIZZ_STATE_DIR: stateDirField(),
     /** Largest archive accepted, in bytes. */
     FIZZ_STORAGE_MAX_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
     FIZZ_STORAGE_BACKEND: z.enum(["fs", "s3"]).default("fs"),
