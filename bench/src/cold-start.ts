@@ -5,7 +5,7 @@ import { spawn } from "node:child_process";
 import { fizzOk, newStateDir, startPlatform } from "@fizz/e2e/platform";
 import { percentile, round, writeResult } from "./common.js";
 
-const N = Number(process.env.BENCH_COLD_N ?? 15);
+const N = Number(process.env.BENCH_COLD_N ?? 25);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function firstResponseMs(url: string): Promise<number> {
