@@ -105,6 +105,7 @@ describe("fn test and the router's own errors", () => {
       JSON.stringify({
         error: `function "f": package "f-abc123" is not built (buildstatus: ${status}); see its build log with: fizz pkg info --name f-abc123`,
         code: "FAILED_PRECONDITION",
+        reason: "PACKAGE_NOT_BUILT",
       }),
     );
 

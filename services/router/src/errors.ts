@@ -1,7 +1,10 @@
 import type { ServerResponse } from "node:http";
 import { isFizzError, type ErrorCode } from "@fizz/common";
 
-/** Writes `{"error": ..., "code": ...}` unless the response already started; `requestId` becomes X-Fizz-Request-Id. */
+/**
+ * Writes `{"error": ..., "code": ..., "reason"?: ...}` unless the response already started;
+ * `requestId` becomes X-Fizz-Request-Id; `reason` is the stable finer code (PACKAGE_NOT_BUILT…).
+ */
 export function sendError(
   res: ServerResponse,
   status: number,
@@ -9,12 +12,13 @@ export function sendError(
   message: string,
   extra?: Record<string, string>,
   requestId?: string,
+  reason?: string,
 ): void {
   if (res.headersSent || res.destroyed) {
     if (!res.writableEnded) res.destroy();
     return;
   }
-  const body = JSON.stringify({ error: message, code });
+  const body = JSON.stringify(reason ? { error: message, code, reason } : { error: message, code });
   res.writeHead(status, {
     "content-type": "application/json; charset=utf-8",
     "content-length": Buffer.byteLength(body),
@@ -36,7 +40,7 @@ export function sendExecutorError(res: ServerResponse, err: unknown, id?: string
     case "RESOURCE_EXHAUSTED":
       return sendError(res, 429, err.code, err.message, { "retry-after": "1" }, id);
     case "FAILED_PRECONDITION":
-      return sendError(res, 503, err.code, err.message, undefined, id);
+      return sendError(res, 503, err.code, err.message, undefined, id, err.reason);
     case "UNAVAILABLE":
       // The client's own "cannot reach" (no reason from the server) means the executor is down.
       return sendError(res, 503, err.code, err.reason === "UNREACHABLE" ? "executor unavailable" : err.message, undefined, id);

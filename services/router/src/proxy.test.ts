@@ -239,9 +239,11 @@ describe("proxy", () => {
       const res = await fetch(`${s.base}/exact`);
       expect(res.status).toBe(status);
       if (status === 429) expect(res.headers.get("retry-after")).toBe("1");
-      const body = (await res.json()) as { error: string; code: string };
+      const body = (await res.json()) as { error: string; code: string; reason?: string };
       expect(body.code).toBe(err.code);
       expect(body.error).toBe(message ?? err.message);
+      // The stable finer reason travels for preconditions, so clients need not parse messages.
+      expect(body.reason).toBe(err.code === "FAILED_PRECONDITION" ? err.reason : undefined);
       await s.close();
     }
   });

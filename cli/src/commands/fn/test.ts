@@ -23,7 +23,7 @@ interface Opts {
  */
 export function routerError(status: number, headers: Record<string, string | string[] | undefined>, body: Buffer, name: string): string | undefined {
   if (status < 400 || headers["x-fizz-function-name"] !== undefined) return undefined;
-  let doc: { error?: unknown; code?: unknown };
+  let doc: { error?: unknown; code?: unknown; reason?: unknown };
   try {
     doc = JSON.parse(body.toString("utf8"));
   } catch {
@@ -32,9 +32,10 @@ export function routerError(status: number, headers: Record<string, string | str
   if (typeof doc?.error !== "string") return undefined;
   const msg = doc.error;
   // The executor names the build status and the command that shows the build log.
-  if (status === 503 && /is not built \(buildstatus: (pending|running)\)/.test(msg))
-    return `${msg} (HTTP 503; the build has not finished yet: try again once it succeeds)`;
-  if (status === 503 && /is not built/.test(msg)) return `${msg} (HTTP 503)`;
+  if (doc.reason === "PACKAGE_NOT_BUILT") {
+    if (/buildstatus: (pending|running)/.test(msg)) return `${msg} (HTTP 503; the build has not finished yet: try again once it succeeds)`;
+    return `${msg} (HTTP 503)`;
+  }
   return `function '${name}' could not be called: ${msg} (HTTP ${status} from the router)`;
 }
 
