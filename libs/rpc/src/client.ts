@@ -21,9 +21,16 @@ type ClientMethod<M extends GenServiceMethods[string]> = M["methodKind"] extends
       ? (reqs: AsyncIterable<Init<M["input"]>> | Iterable<Init<M["input"]>>, opts?: CallOptions) => Promise<Shape<M["output"]>>
       : never;
 
+type UnaryName<M extends GenServiceMethods> = { [K in keyof M]: M[K]["methodKind"] extends "unary" ? K : never }[keyof M] & string;
+
 export type Client<M extends GenServiceMethods> = { [K in keyof M]: ClientMethod<M[K]> } & {
   /** host:port this client talks to. */
   readonly target: string;
+  /**
+   * A unary call whose request is already protobuf binary, sent as is (no create/toBinary): for
+   * hot paths that encode by hand. The response is decoded as usual.
+   */
+  callRaw<K extends UnaryName<M>>(method: K, request: Uint8Array, opts?: CallOptions): Promise<Shape<M[K]["output"]>>;
   close(): void;
 };
 
@@ -39,6 +46,8 @@ function linkAbort(call: grpc.Call, signal?: AbortSignal) {
   if (signal.aborted) call.cancel();
   else signal.addEventListener("abort", () => call.cancel(), { once: true });
 }
+
+const asBuffer = (u8: Uint8Array): Buffer => (Buffer.isBuffer(u8) ? u8 : Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength));
 
 /**
  * A typed client for a generated service. Unary calls return promises, server streams are async
@@ -56,7 +65,22 @@ export function createClient<M extends GenServiceMethods>(
     ...channelOptions,
   });
   const label = `${service.typeName.split(".").pop()} at ${target}`;
-  const out: Record<string, unknown> = { target, close: () => raw.close() };
+  const unary = (path: string, ser: (v: unknown) => Buffer, de: (b: Buffer) => unknown, req: unknown, opts?: CallOptions) =>
+    new Promise((resolve, reject) => {
+      const call = raw.makeUnaryRequest(path, ser, de, req, new grpc.Metadata(), callOptions(opts, false), (err, res) =>
+        err ? reject(fromServiceError(err, label)) : resolve(res),
+      );
+      linkAbort(call, opts?.signal);
+    });
+  const rawUnary = new Map<string, (req: Uint8Array, opts?: CallOptions) => Promise<unknown>>();
+  const out: Record<string, unknown> = {
+    target,
+    close: () => raw.close(),
+    callRaw: (method: string, req: Uint8Array, opts?: CallOptions) => {
+      const f = rawUnary.get(method);
+      return f ? f(req, opts) : Promise.reject(new Error(`${label}: no unary method ${method}`));
+    },
+  };
   for (const m of service.methods as DescMethod[]) {
     const path = `/${service.typeName}/${m.name}`;
     const i = codec(m.input);
@@ -64,13 +88,8 @@ export function createClient<M extends GenServiceMethods>(
     const ser = (v: unknown) => i.serialize(create(m.input, v as Init<DescMessage>));
     switch (m.methodKind) {
       case "unary":
-        out[m.localName] = (req: unknown, opts?: CallOptions) =>
-          new Promise((resolve, reject) => {
-            const call = raw.makeUnaryRequest(path, ser, o.deserialize, req, new grpc.Metadata(), callOptions(opts, false), (err, res) =>
-              err ? reject(fromServiceError(err, label)) : resolve(res),
-            );
-            linkAbort(call, opts?.signal);
-          });
+        out[m.localName] = (req: unknown, opts?: CallOptions) => unary(path, ser, o.deserialize, req, opts);
+        rawUnary.set(m.localName, (req, opts) => unary(path, asBuffer as (v: unknown) => Buffer, o.deserialize, req, opts));
         break;
       case "server_streaming":
         out[m.localName] = (req: unknown, opts?: CallOptions) => ({

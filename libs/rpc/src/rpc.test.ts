@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { AdminService, StorageService, Kind, EventType } from "@fizz/proto";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { AdminService, StorageService, Kind, EventType, ListRequestSchema } from "@fizz/proto";
 import { FizzError, notFound, silentLogger } from "@fizz/common";
 import { bind, createClient, startRpcServer, type RpcServer } from "./index.js";
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
           if (req.name === "slow") await new Promise((r) => setTimeout(r, 500));
           throw notFound(`function "${req.name}" not found`, "NO_SUCH_FUNCTION");
         },
-        list: async () => ({ items: [], resourceVersion: "7" }),
+        list: async (req, ctx) => ({ items: [], resourceVersion: req.namespace === "echo-bytes" ? String(ctx.requestBytes?.length) : "7" }),
         update: async () => ({}),
         delete: async () => ({}),
         watch: async function* (req) {
@@ -55,6 +56,14 @@ describe("rpc", () => {
     expect(res.kind.case).toBe("environment");
     expect(res.kind.case === "environment" && res.kind.value.metadata?.name).toBe("nodejs");
     expect((await c.list({ kind: Kind.FUNCTION })).resourceVersion).toBe("7");
+    c.close();
+  });
+
+  it("sends pre-encoded unary requests as is and hands handlers the received bytes", async () => {
+    const c = createClient(AdminService, server.address);
+    const bytes = toBinary(ListRequestSchema, create(ListRequestSchema, { kind: Kind.FUNCTION, namespace: "echo-bytes" }));
+    expect((await c.callRaw("list", bytes)).resourceVersion).toBe(String(bytes.length));
+    expect((await c.list({ kind: Kind.FUNCTION, namespace: "echo-bytes" })).resourceVersion).toBe(String(bytes.length));
     c.close();
   });
 

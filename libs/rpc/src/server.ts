@@ -11,6 +11,8 @@ export interface CallContext {
   signal: AbortSignal;
   metadata: grpc.Metadata;
   peer: string;
+  /** Unary calls: the request exactly as received (protobuf binary), for handlers that keep bytes. */
+  requestBytes?: Uint8Array;
 }
 
 type Init<S extends DescMessage> = MessageInitShape<S>;
@@ -35,10 +37,16 @@ interface IncomingCall {
   getPeer(): string;
 }
 
-function contextOf(call: IncomingCall): CallContext {
+function contextOf(call: IncomingCall, requestBytes?: Uint8Array): CallContext {
   const ac = new AbortController();
   call.on("cancelled", () => ac.abort(new Error("cancelled by client")));
-  return { signal: ac.signal, metadata: call.metadata, peer: call.getPeer() };
+  return { signal: ac.signal, metadata: call.metadata, peer: call.getPeer(), requestBytes };
+}
+
+/** A unary request as grpc-js hands it over: decoded, with the bytes it came from. */
+interface Received {
+  msg: unknown;
+  bytes: Buffer;
 }
 
 function definitionFor(service: AnyService): grpc.ServiceDefinition {
@@ -51,7 +59,8 @@ function definitionFor(service: AnyService): grpc.ServiceDefinition {
       requestStream: m.methodKind === "client_streaming" || m.methodKind === "bidi_streaming",
       responseStream: m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming",
       requestSerialize: i.serialize as (v: unknown) => Buffer,
-      requestDeserialize: i.deserialize,
+      // Unary: keep the bytes next to the message so handlers can store them without re-encoding.
+      requestDeserialize: m.methodKind === "unary" ? (bytes: Buffer): Received => ({ msg: i.deserialize(bytes), bytes }) : i.deserialize,
       responseSerialize: (v: unknown) => o.serialize(create(m.output, v as Init<DescMessage>)),
       responseDeserialize: o.deserialize,
       originalName: m.localName,
@@ -73,8 +82,9 @@ function handlersFor(service: AnyService, impl: Record<string, Function>, log: L
     switch (m.methodKind) {
       case "unary":
         out[m.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
+          const req = call.request as Received;
           Promise.resolve()
-            .then(() => fn(call.request, contextOf(call)))
+            .then(() => fn(req.msg, contextOf(call, req.bytes)))
             .then((res) => cb(null, res), (err) => cb(fail(err), null));
         };
         break;

@@ -4,15 +4,18 @@ import type { RecorderService } from "@fizz/proto";
 import { invalid, notFound } from "@fizz/common";
 import type { ServiceImpl } from "@fizz/rpc";
 import { replay, type ReplayOptions } from "./replay.js";
+import { recordSlices } from "./store/record-bytes.js";
 import type { RecordStore } from "./store/store.js";
 
 export const MAX_BATCH = 1000;
 
 export function recorderImpl(store: RecordStore, replayOpts: ReplayOptions): ServiceImpl<(typeof RecorderService)["method"]> {
   return {
-    async storeBatch(req) {
+    async storeBatch(req, ctx) {
       if (req.records.length > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} records, got ${req.records.length}; send smaller batches`);
-      return { stored: await store.put(req.records) };
+      // Each record's bytes as sent, so the store need not encode it again.
+      const bytes = ctx.requestBytes && recordSlices(ctx.requestBytes);
+      return { stored: await store.put(req.records, bytes?.length === req.records.length ? bytes : undefined) };
     },
     async listRecords(req) {
       const records = await store.list({

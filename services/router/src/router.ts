@@ -11,7 +11,6 @@ import {
   recorderClient,
   type AdminClient,
   type InformerEvent,
-  type RecorderClient,
 } from "@fizz/clients";
 import type { RouterConfig } from "./config.js";
 import type { ExecutorApi } from "./executor.js";
@@ -21,7 +20,7 @@ import { Proxy } from "./proxy.js";
 import { Taps } from "./taps.js";
 import { buildServer } from "./server.js";
 import { RecorderIndex } from "./recording/selector.js";
-import { Shipper, type ShipperOptions } from "./recording/shipper.js";
+import { Shipper, type RecordSink, type ShipperOptions } from "./recording/shipper.js";
 
 const STOP_GRACE_MS = 5000;
 
@@ -31,7 +30,7 @@ export interface RouterDeps {
   /** Defaults to a client of config.executor. */
   executor?: ExecutorApi;
   /** Defaults to a client of config.recorder. */
-  recorder?: Pick<RecorderClient, "storeBatch">;
+  recorder?: RecordSink;
   /** Overrides of the shipper's buffer and batch settings (tests). */
   shipper?: Partial<ShipperOptions>;
 }

@@ -3,7 +3,10 @@ import { afterAll, describe, expect, it } from "@jest/globals";
 import { appendFileSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { RecordSchema, StoreBatchRequestSchema } from "@fizz/proto";
 import { EmbeddedStore } from "./embedded-store.js";
+import { recordSlices } from "./record-bytes.js";
 import { contractSuite } from "./__fixtures__/contract.js";
 import { record } from "./__fixtures__/records.js";
 
@@ -38,6 +41,28 @@ describe("embedded store log", () => {
     expect((await b.list({})).map((r) => r.requestId)).toEqual([keep.requestId]);
     expect(new TextDecoder().decode((await b.get(keep.requestId))!.responseBody)).toBe('{"ok":true}');
     await b.close();
+  });
+
+  it("logs received record bytes as is, and re-encodes records it had to fill in", async () => {
+    const file = logFile();
+    const asSent = record({ requestHeaders: { a: "1", b: "ü" } });
+    const filled = record({ namespace: "" });
+    const batch = toBinary(StoreBatchRequestSchema, create(StoreBatchRequestSchema, { records: [asSent, filled] }));
+    const slices = recordSlices(batch)!;
+    expect(slices.map((b) => Buffer.from(b))).toEqual([asSent, filled].map((r) => Buffer.from(toBinary(RecordSchema, r))));
+    // Bytes that differ from the message (another url) show which of the two reached the log.
+    const marked = (r: typeof asSent) => toBinary(RecordSchema, create(RecordSchema, { ...r, url: "/marked" }));
+    const a = new EmbeddedStore({ ...opts, file });
+    await a.open();
+    await a.put([asSent, filled], [marked(asSent), marked(filled)]);
+    await a.close();
+    const b = new EmbeddedStore({ ...opts, file });
+    await b.open();
+    expect(await b.get(asSent.requestId)).toEqual({ ...asSent, url: "/marked" });
+    expect(await b.get(filled.requestId)).toEqual({ ...filled, namespace: "default" });
+    await b.close();
+    expect(recordSlices(new Uint8Array([0x12, 0]))).toBeUndefined();
+    expect(recordSlices(new Uint8Array([0x0a, 5, 1]))).toBeUndefined();
   });
 
   it("ignores a torn last entry and keeps appending after it", async () => {
@@ -77,6 +102,26 @@ describe("embedded store log", () => {
     const again = new EmbeddedStore({ ...opts, file });
     await again.open();
     expect((await again.list({})).map((r) => r.requestId).sort()).toEqual(rs.slice(6).map((r) => r.requestId).sort());
+    await again.close();
+  });
+
+  it("keeps records intact through repeated compactions and restarts (entries copied by offset)", async () => {
+    const file = logFile();
+    const kept: ReturnType<typeof record>[] = [];
+    for (let round = 0; round < 4; round++) {
+      const s = new EmbeddedStore({ ...opts, file, minCompactBytes: 1 });
+      await s.open();
+      const rs = Array.from({ length: 6 }, (_, i) => record({ url: `/r${round}/${i}`, requestBody: new Uint8Array(i * 7).fill(round) }));
+      await s.put(rs);
+      await s.delete(rs.slice(0, 4).map((r) => r.requestId)); // compacts: more than half dead
+      kept.push(...rs.slice(4));
+      for (const r of kept) expect(await s.get(r.requestId)).toEqual(r);
+      await s.close();
+    }
+    const again = new EmbeddedStore({ ...opts, file });
+    await again.open();
+    expect(again.size).toBe(kept.length);
+    for (const r of kept) expect(await again.get(r.requestId)).toEqual(r);
     await again.close();
   });
 

@@ -31,6 +31,8 @@ interface Entry {
   expiresAt: number;
   /** Bytes of its put entry in the log (and roughly in memory). */
   size: number;
+  /** Offset of that put entry in the log (when there is one), so compaction copies it as is. */
+  at: number;
 }
 
 function frame(kind: number, payload: Uint8Array): Buffer {
@@ -41,18 +43,28 @@ function frame(kind: number, payload: Uint8Array): Buffer {
   return b;
 }
 
-function putFrame(r: RecordMsg, expiresAt: number): Buffer {
-  const body = toBinary(RecordSchema, r);
-  const payload = Buffer.alloc(8 + body.length);
-  payload.writeDoubleBE(expiresAt, 0);
-  payload.set(body, 8);
-  return frame(PUT, payload);
+/** `body` is the record's binary when already at hand (as received); else it is encoded. */
+function putFrame(r: RecordMsg, expiresAt: number, body: Uint8Array = toBinary(RecordSchema, r)): Buffer {
+  // One allocation for the whole frame: [u32 len][kind][f64 expires][record].
+  const b = Buffer.allocUnsafe(13 + body.length);
+  b.writeUInt32BE(9 + body.length, 0);
+  b[4] = PUT;
+  b.writeDoubleBE(expiresAt, 5);
+  b.set(body, 13);
+  return b;
+}
+
+/** Whether the log holds a put frame of the entry's size at its offset (a guard before copying it). */
+function isPutAt(log: Buffer, e: Entry): boolean {
+  return e.size > 5 && e.at + e.size <= log.length && log.readUInt32BE(e.at) === e.size - 4 && log[e.at + 4] === PUT;
 }
 
 export class EmbeddedStore implements RecordStore {
   // Insertion order = arrival order, so the first entries are the oldest to evict.
   private readonly records = new Map<string, Entry>();
   private bytes = 0;
+  /** No record expires before this (a lower bound: drops only raise the true minimum). */
+  private nextExpiry = Infinity;
   private fd?: number;
   private logBytes = 0;
   private liveLogBytes = 0;
@@ -89,7 +101,7 @@ export class EmbeddedStore implements RecordStore {
           const expiresAt = payload.readDoubleBE(0);
           const record = fromBinary(RecordSchema, payload.subarray(8));
           this.drop(record.requestId);
-          if (expiresAt > now) this.add({ record, expiresAt, size: 4 + len });
+          if (expiresAt > now) this.add({ record, expiresAt, size: 4 + len, at: off });
         } else if (kind === DEL) this.drop(payload.toString("utf8"));
         else break;
       } catch {
@@ -105,6 +117,7 @@ export class EmbeddedStore implements RecordStore {
   }
 
   private add(e: Entry): void {
+    if (e.expiresAt < this.nextExpiry) this.nextExpiry = e.expiresAt;
     this.records.set(e.record.requestId, e);
     this.bytes += e.size;
     this.liveLogBytes += e.size;
@@ -130,7 +143,15 @@ export class EmbeddedStore implements RecordStore {
   /** Drops expired records, then the oldest while over a bound; returns delete frames to log. */
   private evict(frames: Buffer[]): Buffer[] {
     const now = this.now();
-    for (const [id, e] of this.records) if (e.expiresAt <= now) this.drop(id); // expired: the log skips them on load
+    // Expired ones go (the log skips them on load); the scan is skipped while none can have expired.
+    if (now >= this.nextExpiry) {
+      let next = Infinity;
+      for (const [id, e] of this.records) {
+        if (e.expiresAt <= now) this.drop(id);
+        else if (e.expiresAt < next) next = e.expiresAt;
+      }
+      this.nextExpiry = next;
+    }
     for (const [id] of this.records) {
       if (this.records.size <= this.opts.maxRecords && this.bytes <= this.opts.maxBytes) break;
       this.drop(id);
@@ -139,15 +160,21 @@ export class EmbeddedStore implements RecordStore {
     return frames;
   }
 
-  async put(records: RecordMsg[]): Promise<number> {
+  async put(records: RecordMsg[], bytes?: readonly Uint8Array[]): Promise<number> {
     const now = this.now();
     const frames: Buffer[] = [];
-    for (const r of records) {
+    let at = this.logBytes; // put frames go first in this append, delete frames after them
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const { namespace, timestampMs, retentionSeconds } = r;
       normalizeRecord(r, now);
+      // The received bytes stand for the record only if normalizing filled nothing in.
+      const same = r.namespace === namespace && r.timestampMs === timestampMs && r.retentionSeconds === retentionSeconds;
       const expiresAt = now + retentionSecondsOf(r) * 1000;
-      const f = putFrame(r, expiresAt);
+      const f = putFrame(r, expiresAt, same ? bytes?.[i] : undefined);
       this.drop(r.requestId);
-      this.add({ record: r, expiresAt, size: f.length });
+      this.add({ record: r, expiresAt, size: f.length, at });
+      at += f.length;
       frames.push(f);
     }
     this.append(this.evict(frames));
@@ -198,18 +225,31 @@ export class EmbeddedStore implements RecordStore {
     if (this.logBytes < (this.opts.minCompactBytes ?? MIN_COMPACT_BYTES) || this.liveLogBytes * 2 > this.logBytes) return;
     const now = this.now();
     const tmp = `${file}.tmp`;
+    // Live put entries are copied from the current log byte for byte (expiry included), not re-encoded.
+    const old = readFileSync(file);
     const fd = openSync(tmp, "w");
     let size = 0;
     try {
+      let chunk: Buffer[] = [];
+      let chunkBytes = 0;
+      const flush = () => {
+        if (chunk.length) writeSync(fd, chunk.length === 1 ? chunk[0]! : Buffer.concat(chunk, chunkBytes));
+        chunk = [];
+        chunkBytes = 0;
+      };
       for (const [id, e] of this.records) {
         if (e.expiresAt <= now) {
           this.drop(id);
           continue;
         }
-        const f = putFrame(e.record, e.expiresAt);
-        writeSync(fd, f);
+        const f = isPutAt(old, e) ? old.subarray(e.at, e.at + e.size) : putFrame(e.record, e.expiresAt);
+        e.at = size;
+        chunk.push(f);
+        chunkBytes += f.length;
         size += f.length;
+        if (chunkBytes >= 1 << 20) flush();
       }
+      flush();
       fsyncSync(fd);
     } finally {
       closeSync(fd);

@@ -20,8 +20,11 @@ export interface ListFilter {
 
 export interface RecordStore {
   open(): Promise<void>;
-  /** Stores (or replaces, by request id) records; returns how many were stored. */
-  put(records: RecordMsg[]): Promise<number>;
+  /**
+   * Stores (or replaces, by request id) records; returns how many were stored. `bytes`, when given,
+   * holds each record's binary as received (same order), which a store may keep instead of encoding.
+   */
+  put(records: RecordMsg[], bytes?: readonly Uint8Array[]): Promise<number>;
   get(requestId: string): Promise<RecordMsg | undefined>;
   /** Newest first, bodies left out. */
   list(filter: ListFilter): Promise<RecordMsg[]>;

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "@jest/globals";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { StoreBatchRequestSchema } from "@fizz/proto";
+import { encodeStoreBatch } from "./encode.js";
+import type { PendingRecord } from "./recording.js";
+
+const full: PendingRecord = {
+  requestId: "req-1",
+  function: "fn",
+  namespace: "ns",
+  trigger: "trig",
+  recorder: "rec",
+  timestampMs: 1_732_480_000_123,
+  method: "POST",
+  url: "/a?b=ü€😀",
+  requestHeaders: { "content-type": "application/json", "x-ünï": "välue😀", empty: "", authorization: "[redacted]" },
+  requestBody: new Uint8Array(300).map((_, i) => i % 256),
+  requestBodyTruncated: true,
+  status: 503,
+  responseHeaders: { "set-cookie": "a=1, b=2" },
+  responseBody: Buffer.from("hello"),
+  responseBodyTruncated: true,
+  durationMs: 12.345678,
+  traceId: "0af7651916cd43dd8448eb211c80319c",
+  retentionSeconds: 86_400 * 400,
+};
+
+const empty: PendingRecord = {
+  requestId: "",
+  function: "",
+  namespace: "",
+  trigger: "",
+  recorder: "",
+  timestampMs: 0,
+  method: "",
+  url: "",
+  requestHeaders: {},
+  requestBody: new Uint8Array(0),
+  requestBodyTruncated: false,
+  status: 0,
+  responseHeaders: {},
+  responseBody: new Uint8Array(0),
+  responseBodyTruncated: false,
+  durationMs: 0,
+  traceId: "",
+  retentionSeconds: 0,
+};
+
+/** What the shipper used to send: protobuf-es messages. */
+const viaProtobufEs = (rs: PendingRecord[]) =>
+  create(StoreBatchRequestSchema, {
+    records: rs.map((r) => ({ ...r, timestampMs: BigInt(r.timestampMs), retentionSeconds: BigInt(r.retentionSeconds) })),
+  });
+
+describe("encodeStoreBatch", () => {
+  const cases: [string, PendingRecord[]][] = [
+    ["no records", []],
+    ["every field set", [full]],
+    ["every field at its default", [empty]],
+    ["a mix, large values", [full, empty, { ...full, requestId: "r2", status: -1, timestampMs: -5, durationMs: -0.5, url: "x".repeat(20_000), responseBody: new Uint8Array(70_000).fill(7) }]],
+  ];
+  it.each(cases)("decodes with protobuf-es to the same records: %s", (_, rs) => {
+    const expected = viaProtobufEs(rs);
+    expect(fromBinary(StoreBatchRequestSchema, encodeStoreBatch(rs))).toEqual(expected);
+    expect(fromBinary(StoreBatchRequestSchema, encodeStoreBatch(rs))).toEqual(fromBinary(StoreBatchRequestSchema, toBinary(StoreBatchRequestSchema, expected)));
+  });
+
+  it("writes the same bytes as protobuf-es for plain ASCII records", () => {
+    const r = { ...full, requestHeaders: { a: "1" }, responseHeaders: {}, url: "/x" };
+    expect(Buffer.from(encodeStoreBatch([r]))).toEqual(Buffer.from(toBinary(StoreBatchRequestSchema, viaProtobufEs([r]))));
+  });
+});
