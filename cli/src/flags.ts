@@ -12,6 +12,9 @@ export function intArg(value: string): number {
   return n;
 }
 
+/** commander accumulator for a repeatable integer flag (--weight 80 --weight 20). */
+export const collectInt = (value: string, previous: number[] | undefined): number[] => [...(previous ?? []), intArg(value)];
+
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"];
 
 /** Upper-cases methods, accepting "GET,POST" as well as repeated flags. */

@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { adminApi, run, say } from "../../context.js";
 import { buildTrigger, describeRoute } from "../../deploy.js";
-import { collect, intArg, normalizeMethods, pairWeights, slashed } from "../../flags.js";
+import { collect, collectInt, normalizeMethods, pairWeights, slashed } from "../../flags.js";
 import { printResources } from "../../output.js";
 import { derivedName, unwrap } from "../../resources.js";
 import { ROUTE_TABLE } from "./table.js";
@@ -18,8 +18,6 @@ interface Opts {
   method?: string[];
   host?: string;
 }
-
-const collectInt = (v: string, prev: number[] | undefined) => [...(prev ?? []), intArg(v)];
 
 export function register(group: Command): void {
   group

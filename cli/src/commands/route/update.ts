@@ -5,7 +5,7 @@ import { create } from "@bufbuild/protobuf";
 import { FunctionReferenceSchema, HTTPTriggerSpecSchema } from "@fizz/proto";
 import { adminApi, run, say } from "../../context.js";
 import { usage } from "../../errors.js";
-import { collect, intArg, normalizeMethods, pairWeights, slashed } from "../../flags.js";
+import { collect, collectInt, normalizeMethods, pairWeights, slashed } from "../../flags.js";
 import { printResources } from "../../output.js";
 import { getResource, unwrap } from "../../resources.js";
 import { ROUTE_TABLE } from "./table.js";
@@ -21,8 +21,6 @@ interface Opts {
   method?: string[];
   host?: string;
 }
-
-const collectInt = (v: string, prev: number[] | undefined) => [...(prev ?? []), intArg(v)];
 
 export function register(group: Command): void {
   group
