@@ -23,6 +23,9 @@ const CASE_OF_TYPE: Record<KindValue["$typeName"], ResourceCase> = {
   "fizz.v1.Function": "function",
   "fizz.v1.HTTPTrigger": "httpTrigger",
   "fizz.v1.Recorder": "recorder",
+  "fizz.v1.TimeTrigger": "timeTrigger",
+  "fizz.v1.MessageQueueTrigger": "messageQueueTrigger",
+  "fizz.v1.CanaryConfig": "canaryConfig",
 };
 
 export function valueOf(r: Resource): KindValue {

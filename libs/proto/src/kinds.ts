@@ -19,6 +19,9 @@ export const KINDS: readonly KindInfo[] = [
   { kind: Kind.FUNCTION, case: "function", name: "function" },
   { kind: Kind.HTTP_TRIGGER, case: "httpTrigger", name: "httptrigger" },
   { kind: Kind.RECORDER, case: "recorder", name: "recorder" },
+  { kind: Kind.TIME_TRIGGER, case: "timeTrigger", name: "timetrigger" },
+  { kind: Kind.MESSAGE_QUEUE_TRIGGER, case: "messageQueueTrigger", name: "messagequeuetrigger" },
+  { kind: Kind.CANARY_CONFIG, case: "canaryConfig", name: "canaryconfig" },
 ];
 
 const BY_KIND = new Map(KINDS.map((k) => [k.kind, k]));
@@ -36,7 +39,7 @@ export const kindByName = (name: string): KindInfo | undefined => BY_NAME.get(na
 export function kindOf(r: Resource | undefined): KindInfo {
   const c = r?.kind.case;
   const k = c && BY_CASE.get(c);
-  if (!k) throw invalid("resource is required and must be one of environment, package, function, httpTrigger, recorder");
+  if (!k) throw invalid(`resource is required and must be one of ${KINDS.map((i) => i.case).join(", ")}`);
   return k;
 }
 

@@ -1,8 +1,7 @@
 // HTTPTrigger checks: path shape, methods, function references, and route conflicts.
 import type { HTTPTrigger, Resource } from "@fizz/proto";
-import { checkName } from "@fizz/common";
 import { metaOf } from "./kinds.js";
-import type { Fail } from "./validate.js";
+import { checkNamed, validateFunctionRef, type Fail } from "./validate-common.js";
 
 export const HTTP_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] as const;
 const PARAM = /^\{[A-Za-z_][A-Za-z0-9_]*\}$/;
@@ -24,31 +23,7 @@ export function validateHttpTrigger(t: HTTPTrigger, fail: Fail): void {
   for (const m of s.methods)
     if (!(HTTP_METHODS as readonly string[]).includes(m)) throw fail(`method "${m}" is not one of ${HTTP_METHODS.join(", ")}`);
 
-  const ref = s.functionref;
-  if (!ref) throw fail("spec.functionref is required (the function to call)");
-  if (!ref.type) ref.type = "name";
-  const nameOk = (n: string, field: string) => {
-    try {
-      checkName(n, field);
-    } catch (err) {
-      throw fail((err as Error).message);
-    }
-  };
-  if (ref.type === "name") {
-    nameOk(ref.name, "spec.functionref.name");
-    if (Object.keys(ref.functionweights).length > 0)
-      throw fail('spec.functionref.functionweights is only used with type "function-weights"');
-  } else if (ref.type === "function-weights") {
-    const entries = Object.entries(ref.functionweights);
-    if (entries.length === 0) throw fail('spec.functionref.functionweights needs at least one function for type "function-weights"');
-    let sum = 0;
-    for (const [fn, w] of entries) {
-      nameOk(fn, "function name in spec.functionref.functionweights");
-      if (!Number.isInteger(w) || w < 0 || w > 100) throw fail(`weight ${w} of function "${fn}" must be between 0 and 100`);
-      sum += w;
-    }
-    if (sum !== 100) throw fail(`spec.functionref.functionweights must add up to 100, got ${sum}`);
-  } else throw fail(`spec.functionref.type "${ref.type}" is not supported: use "name" or "function-weights"`);
+  validateFunctionRef(s.functionref, fail, true);
 }
 
 function checkPath(path: string, field: string, fail: Fail): void {

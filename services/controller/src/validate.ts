@@ -10,9 +10,13 @@ import {
   type Recorder,
   type Resource,
 } from "@fizz/proto";
-import { checkName, invalid } from "@fizz/common";
+import { checkName, invalid, parseDurationSeconds } from "@fizz/common";
 import { kindOf, metaOf } from "./kinds.js";
 import { validateHttpTrigger } from "./routes.js";
+import { validateCanaryConfig, validateMessageQueueTrigger, validateTimeTrigger } from "./validate-triggers.js";
+import { checkNamed, type Fail } from "./validate-common.js";
+
+export type { Fail } from "./validate-common.js";
 
 export const BUILD_STATUSES = ["pending", "running", "succeeded", "failed", "none"] as const;
 export const EXECUTOR_TYPES = ["poolmgr", "newdeploy"] as const;
@@ -35,10 +39,15 @@ export function validate(r: Resource): void {
       return validateHttpTrigger(r.kind.value, fail);
     case "recorder":
       return validateRecorder(r.kind.value, fail);
+    case "timeTrigger":
+      return validateTimeTrigger(r.kind.value, fail);
+    case "messageQueueTrigger":
+      return validateMessageQueueTrigger(r.kind.value, fail);
+    case "canaryConfig":
+      return validateCanaryConfig(r.kind.value, fail);
   }
 }
 
-export type Fail = (msg: string) => Error;
 
 function validateEnvironment(env: Environment, fail: Fail): void {
   const s = env.spec;
@@ -52,11 +61,7 @@ function validateEnvironment(env: Environment, fail: Fail): void {
 /** A reference in the same namespace as its owner: the namespace is filled in when empty. */
 function checkRef(ref: { name: string; namespace: string } | undefined, field: string, namespace: string, fail: Fail): void {
   if (!ref?.name) throw fail(`${field}.name is required`);
-  try {
-    checkName(ref.name, `${field}.name`);
-  } catch (err) {
-    throw fail((err as Error).message);
-  }
+  checkNamed(ref.name, `${field}.name`, fail);
   if (ref.namespace && ref.namespace !== namespace)
     throw fail(`${field} must be in the same namespace ("${namespace}"), not "${ref.namespace}"`);
   ref.namespace = namespace;
@@ -137,29 +142,12 @@ function validateFunction(fn: FnResource, fail: Fail): void {
 
 export const RECORDER_DEFAULTS = { retention: "24h", maxBodyBytes: 65536, redactHeaders: ["authorization", "cookie"] } as const;
 
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
-
-/** Seconds in a duration such as "90s", "30m", "72h", "7d" or "1h30m"; undefined when malformed. */
-export function parseDurationSeconds(text: string): number | undefined {
-  if (!/^(\d+[smhd])+$/.test(text)) return undefined;
-  let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)([smhd])/g)) total += Number(n) * DURATION_UNITS[unit!]!;
-  return total;
-}
-
 function validateRecorder(rec: Recorder, fail: Fail): void {
   const s = rec.spec;
   if (!s) throw fail("spec is required (spec.function and/or spec.triggers)");
   if (!s.function && s.triggers.length === 0) throw fail("spec.function or spec.triggers is required (what to record)");
-  const named = (name: string, field: string) => {
-    try {
-      checkName(name, field);
-    } catch (err) {
-      throw fail((err as Error).message);
-    }
-  };
-  if (s.function) named(s.function, "spec.function");
-  for (const t of s.triggers) named(t, "spec.triggers");
+  if (s.function) checkNamed(s.function, "spec.function", fail);
+  for (const t of s.triggers) checkNamed(t, "spec.triggers", fail);
   s.triggers = [...new Set(s.triggers)];
   if (s.sampleRate === undefined) s.sampleRate = 1;
   if (!(s.sampleRate > 0 && s.sampleRate <= 1)) throw fail(`spec.sample_rate must be more than 0 and at most 1, got ${s.sampleRate}`);

@@ -6,6 +6,7 @@ import type { Record as Rec } from "@fizz/proto";
 import type { RecorderClient } from "@fizz/clients";
 import { FizzError } from "@fizz/common/errors";
 import { serviceAddress } from "@fizz/common/ports";
+import { parseDurationMs } from "@fizz/common/durations";
 import { codeOf } from "../../errors.js";
 import { formatTable } from "../../output.js";
 import { run, type Globals, type OutputFormat } from "../../context.js";
@@ -19,19 +20,10 @@ export function runArgs<O>(fn: (args: string[], opts: O, g: Globals, cmd: Comman
   };
 }
 
-const UNIT: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** "90s", "15m", "1h", "7d", "1h30m" → milliseconds. */
 export function parseDuration(text: string): number {
-  const s = text.trim().toLowerCase();
-  const re = /(\d+(?:\.\d+)?)([smhd])/gy;
-  let ms = 0;
-  let end = 0;
-  for (let m = re.exec(s); m; m = re.exec(s)) {
-    ms += Number(m[1]) * UNIT[m[2]!]!;
-    end = re.lastIndex;
-  }
-  if (!s || end !== s.length) throw new InvalidArgumentError(`"${text}" is not a duration (use e.g. 90s, 15m, 1h, 7d)`);
+  const ms = parseDurationMs(text);
+  if (ms === undefined) throw new InvalidArgumentError(`"${text}" is not a duration (use e.g. 90s, 15m, 1h, 7d)`);
   return ms;
 }
 

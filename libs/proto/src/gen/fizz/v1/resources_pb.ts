@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fizz/v1/resources.proto.
  */
 export const file_fizz_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("ChdmaXp6L3YxL3Jlc291cmNlcy5wcm90bxIHZml6ei52MSJsCgdSdW50aW1lEg0KBWltYWdlGAEgASgJEiYKA2VudhgCIAMoCzIZLmZpenoudjEuUnVudGltZS5FbnZFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIikKB0J1aWxkZXISDQoFaW1hZ2UYASABKAkSDwoHY29tbWFuZBgCIAEoCSLZAgoPRW52aXJvbm1lbnRTcGVjEg8KB3ZlcnNpb24YASABKAUSIQoHcnVudGltZRgCIAEoCzIQLmZpenoudjEuUnVudGltZRIhCgdidWlsZGVyGAMgASgLMhAuZml6ei52MS5CdWlsZGVyEhUKCHBvb2xzaXplGAQgASgFSACIAQESMAoJcmVzb3VyY2VzGAUgASgLMh0uZml6ei52MS5SZXNvdXJjZVJlcXVpcmVtZW50cxIlChh0ZXJtaW5hdGlvbl9ncmFjZV9wZXJpb2QYBiABKANIAYgBARITCgtrZWVwYXJjaGl2ZRgHIAEoCBInCh9hbGxvd2VkX2Z1bmN0aW9uc19wZXJfY29udGFpbmVyGAggASgFEhcKD2ltYWdlcHVsbHNlY3JldBgJIAEoCUILCglfcG9vbHNpemVCGwoZX3Rlcm1pbmF0aW9uX2dyYWNlX3BlcmlvZCJcCgtFbnZpcm9ubWVudBIlCghtZXRhZGF0YRgBIAEoCzITLmZpenoudjEuT2JqZWN0TWV0YRImCgRzcGVjGAIgASgLMhguZml6ei52MS5FbnZpcm9ubWVudFNwZWMiJQoIQ2hlY2tzdW0SDAoEdHlwZRgBIAEoCRILCgNzdW0YAiABKAkiWgoHQXJjaGl2ZRIMCgR0eXBlGAEgASgJEg8KB2xpdGVyYWwYAiABKAwSCwoDdXJsGAMgASgJEiMKCGNoZWNrc3VtGAQgASgLMhEuZml6ei52MS5DaGVja3N1bSKQAQoLUGFja2FnZVNwZWMSJwoLZW52aXJvbm1lbnQYASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIgCgZzb3VyY2UYAiABKAsyEC5maXp6LnYxLkFyY2hpdmUSJAoKZGVwbG95bWVudBgDIAEoCzIQLmZpenoudjEuQXJjaGl2ZRIQCghidWlsZGNtZBgEIAEoCSJVCg1QYWNrYWdlU3RhdHVzEhMKC2J1aWxkc3RhdHVzGAEgASgJEhAKCGJ1aWxkbG9nGAIgASgJEh0KFWxhc3RfdXBkYXRlX3RpbWVzdGFtcBgDIAEoCSJ8CgdQYWNrYWdlEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiIKBHNwZWMYAiABKAsyFC5maXp6LnYxLlBhY2thZ2VTcGVjEiYKBnN0YXR1cxgDIAEoCzIWLmZpenoudjEuUGFja2FnZVN0YXR1cyJGCgpQYWNrYWdlUmVmEgwKBG5hbWUYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEhcKD3Jlc291cmNldmVyc2lvbhgDIAEoCSJUChJGdW5jdGlvblBhY2thZ2VSZWYSJwoKcGFja2FnZXJlZhgBIAEoCzITLmZpenoudjEuUGFja2FnZVJlZhIVCg1mdW5jdGlvbl9uYW1lGAIgASgJIowBChFFeGVjdXRpb25TdHJhdGVneRIVCg1leGVjdXRvcl90eXBlGAEgASgJEhEKCW1pbl9zY2FsZRgCIAEoBRIRCgltYXhfc2NhbGUYAyABKAUSGgoSdGFyZ2V0X2NwdV9wZXJjZW50GAQgASgFEh4KFnNwZWNpYWxpemF0aW9uX3RpbWVvdXQYBSABKAUiXwoOSW52b2tlU3RyYXRlZ3kSFQoNc3RyYXRlZ3lfdHlwZRgBIAEoCRI2ChJleGVjdXRpb25fc3RyYXRlZ3kYAiABKAsyGi5maXp6LnYxLkV4ZWN1dGlvblN0cmF0ZWd5IuUDCgxGdW5jdGlvblNwZWMSJwoLZW52aXJvbm1lbnQYASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIsCgdwYWNrYWdlGAIgASgLMhsuZml6ei52MS5GdW5jdGlvblBhY2thZ2VSZWYSIwoHc2VjcmV0cxgDIAMoCzISLmZpenoudjEuT2JqZWN0UmVmEiYKCmNvbmZpZ21hcHMYBCADKAsyEi5maXp6LnYxLk9iamVjdFJlZhIwCglyZXNvdXJjZXMYBSABKAsyHS5maXp6LnYxLlJlc291cmNlUmVxdWlyZW1lbnRzEjAKD2ludm9rZV9zdHJhdGVneRgGIAEoCzIXLmZpenoudjEuSW52b2tlU3RyYXRlZ3kSHQoQZnVuY3Rpb25fdGltZW91dBgHIAEoBUgAiAEBEhgKC2lkbGV0aW1lb3V0GAggASgFSAGIAQESGAoLY29uY3VycmVuY3kYCSABKAVIAogBARIdChByZXF1ZXN0c19wZXJfcG9kGAogASgFSAOIAQESEQoJb25jZV9vbmx5GAsgASgIQhMKEV9mdW5jdGlvbl90aW1lb3V0Qg4KDF9pZGxldGltZW91dEIOCgxfY29uY3VycmVuY3lCEwoRX3JlcXVlc3RzX3Blcl9wb2QiVgoIRnVuY3Rpb24SJQoIbWV0YWRhdGEYASABKAsyEy5maXp6LnYxLk9iamVjdE1ldGESIwoEc3BlYxgCIAEoCzIVLmZpenoudjEuRnVuY3Rpb25TcGVjIrEBChFGdW5jdGlvblJlZmVyZW5jZRIMCgR0eXBlGAEgASgJEgwKBG5hbWUYAiABKAkSSAoPZnVuY3Rpb253ZWlnaHRzGAMgAygLMi8uZml6ei52MS5GdW5jdGlvblJlZmVyZW5jZS5GdW5jdGlvbndlaWdodHNFbnRyeRo2ChRGdW5jdGlvbndlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBItIBCg9IVFRQVHJpZ2dlclNwZWMSDAoEaG9zdBgBIAEoCRITCgtyZWxhdGl2ZXVybBgCIAEoCRITCgZwcmVmaXgYAyABKAlIAIgBARITCgtrZWVwX3ByZWZpeBgEIAEoCBIOCgZtZXRob2QYBSABKAkSDwoHbWV0aG9kcxgGIAMoCRIvCgtmdW5jdGlvbnJlZhgHIAEoCzIaLmZpenoudjEuRnVuY3Rpb25SZWZlcmVuY2USFQoNY3JlYXRlaW5ncmVzcxgIIAEoCEIJCgdfcHJlZml4IlwKC0hUVFBUcmlnZ2VyEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiYKBHNwZWMYAiABKAsyGC5maXp6LnYxLkhUVFBUcmlnZ2VyU3BlYyLIAQoMUmVjb3JkZXJTcGVjEhAKCGZ1bmN0aW9uGAEgASgJEhAKCHRyaWdnZXJzGAIgAygJEg8KB2VuYWJsZWQYAyABKAgSGAoLc2FtcGxlX3JhdGUYBCABKAFIAIgBARIRCglyZXRlbnRpb24YBSABKAkSGwoObWF4X2JvZHlfYnl0ZXMYBiABKAVIAYgBARIWCg5yZWRhY3RfaGVhZGVycxgHIAMoCUIOCgxfc2FtcGxlX3JhdGVCEQoPX21heF9ib2R5X2J5dGVzIlYKCFJlY29yZGVyEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiMKBHNwZWMYAiABKAsyFS5maXp6LnYxLlJlY29yZGVyU3BlYyLgAQoIUmVzb3VyY2USKwoLZW52aXJvbm1lbnQYASABKAsyFC5maXp6LnYxLkVudmlyb25tZW50SAASIwoHcGFja2FnZRgCIAEoCzIQLmZpenoudjEuUGFja2FnZUgAEiUKCGZ1bmN0aW9uGAMgASgLMhEuZml6ei52MS5GdW5jdGlvbkgAEiwKDGh0dHBfdHJpZ2dlchgEIAEoCzIULmZpenoudjEuSFRUUFRyaWdnZXJIABIlCghyZWNvcmRlchgFIAEoCzIRLmZpenoudjEuUmVjb3JkZXJIAEIGCgRraW5kKoEBCgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABIUChBLSU5EX0VOVklST05NRU5UEAESEAoMS0lORF9QQUNLQUdFEAISEQoNS0lORF9GVU5DVElPThADEhUKEUtJTkRfSFRUUF9UUklHR0VSEAQSEQoNS0lORF9SRUNPUkRFUhAFYgZwcm90bzM", [file_fizz_v1_meta]);
+  fileDesc("ChdmaXp6L3YxL3Jlc291cmNlcy5wcm90bxIHZml6ei52MSJsCgdSdW50aW1lEg0KBWltYWdlGAEgASgJEiYKA2VudhgCIAMoCzIZLmZpenoudjEuUnVudGltZS5FbnZFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIikKB0J1aWxkZXISDQoFaW1hZ2UYASABKAkSDwoHY29tbWFuZBgCIAEoCSLZAgoPRW52aXJvbm1lbnRTcGVjEg8KB3ZlcnNpb24YASABKAUSIQoHcnVudGltZRgCIAEoCzIQLmZpenoudjEuUnVudGltZRIhCgdidWlsZGVyGAMgASgLMhAuZml6ei52MS5CdWlsZGVyEhUKCHBvb2xzaXplGAQgASgFSACIAQESMAoJcmVzb3VyY2VzGAUgASgLMh0uZml6ei52MS5SZXNvdXJjZVJlcXVpcmVtZW50cxIlChh0ZXJtaW5hdGlvbl9ncmFjZV9wZXJpb2QYBiABKANIAYgBARITCgtrZWVwYXJjaGl2ZRgHIAEoCBInCh9hbGxvd2VkX2Z1bmN0aW9uc19wZXJfY29udGFpbmVyGAggASgFEhcKD2ltYWdlcHVsbHNlY3JldBgJIAEoCUILCglfcG9vbHNpemVCGwoZX3Rlcm1pbmF0aW9uX2dyYWNlX3BlcmlvZCJcCgtFbnZpcm9ubWVudBIlCghtZXRhZGF0YRgBIAEoCzITLmZpenoudjEuT2JqZWN0TWV0YRImCgRzcGVjGAIgASgLMhguZml6ei52MS5FbnZpcm9ubWVudFNwZWMiJQoIQ2hlY2tzdW0SDAoEdHlwZRgBIAEoCRILCgNzdW0YAiABKAkiWgoHQXJjaGl2ZRIMCgR0eXBlGAEgASgJEg8KB2xpdGVyYWwYAiABKAwSCwoDdXJsGAMgASgJEiMKCGNoZWNrc3VtGAQgASgLMhEuZml6ei52MS5DaGVja3N1bSKQAQoLUGFja2FnZVNwZWMSJwoLZW52aXJvbm1lbnQYASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIgCgZzb3VyY2UYAiABKAsyEC5maXp6LnYxLkFyY2hpdmUSJAoKZGVwbG95bWVudBgDIAEoCzIQLmZpenoudjEuQXJjaGl2ZRIQCghidWlsZGNtZBgEIAEoCSJVCg1QYWNrYWdlU3RhdHVzEhMKC2J1aWxkc3RhdHVzGAEgASgJEhAKCGJ1aWxkbG9nGAIgASgJEh0KFWxhc3RfdXBkYXRlX3RpbWVzdGFtcBgDIAEoCSJ8CgdQYWNrYWdlEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiIKBHNwZWMYAiABKAsyFC5maXp6LnYxLlBhY2thZ2VTcGVjEiYKBnN0YXR1cxgDIAEoCzIWLmZpenoudjEuUGFja2FnZVN0YXR1cyJGCgpQYWNrYWdlUmVmEgwKBG5hbWUYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEhcKD3Jlc291cmNldmVyc2lvbhgDIAEoCSJUChJGdW5jdGlvblBhY2thZ2VSZWYSJwoKcGFja2FnZXJlZhgBIAEoCzITLmZpenoudjEuUGFja2FnZVJlZhIVCg1mdW5jdGlvbl9uYW1lGAIgASgJIowBChFFeGVjdXRpb25TdHJhdGVneRIVCg1leGVjdXRvcl90eXBlGAEgASgJEhEKCW1pbl9zY2FsZRgCIAEoBRIRCgltYXhfc2NhbGUYAyABKAUSGgoSdGFyZ2V0X2NwdV9wZXJjZW50GAQgASgFEh4KFnNwZWNpYWxpemF0aW9uX3RpbWVvdXQYBSABKAUiXwoOSW52b2tlU3RyYXRlZ3kSFQoNc3RyYXRlZ3lfdHlwZRgBIAEoCRI2ChJleGVjdXRpb25fc3RyYXRlZ3kYAiABKAsyGi5maXp6LnYxLkV4ZWN1dGlvblN0cmF0ZWd5IuUDCgxGdW5jdGlvblNwZWMSJwoLZW52aXJvbm1lbnQYASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIsCgdwYWNrYWdlGAIgASgLMhsuZml6ei52MS5GdW5jdGlvblBhY2thZ2VSZWYSIwoHc2VjcmV0cxgDIAMoCzISLmZpenoudjEuT2JqZWN0UmVmEiYKCmNvbmZpZ21hcHMYBCADKAsyEi5maXp6LnYxLk9iamVjdFJlZhIwCglyZXNvdXJjZXMYBSABKAsyHS5maXp6LnYxLlJlc291cmNlUmVxdWlyZW1lbnRzEjAKD2ludm9rZV9zdHJhdGVneRgGIAEoCzIXLmZpenoudjEuSW52b2tlU3RyYXRlZ3kSHQoQZnVuY3Rpb25fdGltZW91dBgHIAEoBUgAiAEBEhgKC2lkbGV0aW1lb3V0GAggASgFSAGIAQESGAoLY29uY3VycmVuY3kYCSABKAVIAogBARIdChByZXF1ZXN0c19wZXJfcG9kGAogASgFSAOIAQESEQoJb25jZV9vbmx5GAsgASgIQhMKEV9mdW5jdGlvbl90aW1lb3V0Qg4KDF9pZGxldGltZW91dEIOCgxfY29uY3VycmVuY3lCEwoRX3JlcXVlc3RzX3Blcl9wb2QiVgoIRnVuY3Rpb24SJQoIbWV0YWRhdGEYASABKAsyEy5maXp6LnYxLk9iamVjdE1ldGESIwoEc3BlYxgCIAEoCzIVLmZpenoudjEuRnVuY3Rpb25TcGVjIrEBChFGdW5jdGlvblJlZmVyZW5jZRIMCgR0eXBlGAEgASgJEgwKBG5hbWUYAiABKAkSSAoPZnVuY3Rpb253ZWlnaHRzGAMgAygLMi8uZml6ei52MS5GdW5jdGlvblJlZmVyZW5jZS5GdW5jdGlvbndlaWdodHNFbnRyeRo2ChRGdW5jdGlvbndlaWdodHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAU6AjgBItIBCg9IVFRQVHJpZ2dlclNwZWMSDAoEaG9zdBgBIAEoCRITCgtyZWxhdGl2ZXVybBgCIAEoCRITCgZwcmVmaXgYAyABKAlIAIgBARITCgtrZWVwX3ByZWZpeBgEIAEoCBIOCgZtZXRob2QYBSABKAkSDwoHbWV0aG9kcxgGIAMoCRIvCgtmdW5jdGlvbnJlZhgHIAEoCzIaLmZpenoudjEuRnVuY3Rpb25SZWZlcmVuY2USFQoNY3JlYXRlaW5ncmVzcxgIIAEoCEIJCgdfcHJlZml4IlwKC0hUVFBUcmlnZ2VyEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiYKBHNwZWMYAiABKAsyGC5maXp6LnYxLkhUVFBUcmlnZ2VyU3BlYyLIAQoMUmVjb3JkZXJTcGVjEhAKCGZ1bmN0aW9uGAEgASgJEhAKCHRyaWdnZXJzGAIgAygJEg8KB2VuYWJsZWQYAyABKAgSGAoLc2FtcGxlX3JhdGUYBCABKAFIAIgBARIRCglyZXRlbnRpb24YBSABKAkSGwoObWF4X2JvZHlfYnl0ZXMYBiABKAVIAYgBARIWCg5yZWRhY3RfaGVhZGVycxgHIAMoCUIOCgxfc2FtcGxlX3JhdGVCEQoPX21heF9ib2R5X2J5dGVzIlYKCFJlY29yZGVyEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEiMKBHNwZWMYAiABKAsyFS5maXp6LnYxLlJlY29yZGVyU3BlYyJxCg9UaW1lVHJpZ2dlclNwZWMSDAoEY3JvbhgBIAEoCRIvCgtmdW5jdGlvbnJlZhgCIAEoCzIaLmZpenoudjEuRnVuY3Rpb25SZWZlcmVuY2USDgoGbWV0aG9kGAMgASgJEg8KB3N1YnBhdGgYBCABKAkiXAoLVGltZVRyaWdnZXISJQoIbWV0YWRhdGEYASABKAsyEy5maXp6LnYxLk9iamVjdE1ldGESJgoEc3BlYxgCIAEoCzIYLmZpenoudjEuVGltZVRyaWdnZXJTcGVjIvQDChdNZXNzYWdlUXVldWVUcmlnZ2VyU3BlYxIvCgtmdW5jdGlvbnJlZhgBIAEoCzIaLmZpenoudjEuRnVuY3Rpb25SZWZlcmVuY2USGgoSbWVzc2FnZV9xdWV1ZV90eXBlGAIgASgJEg0KBXRvcGljGAMgASgJEhIKCnJlc3BfdG9waWMYBCABKAkSEwoLZXJyb3JfdG9waWMYBSABKAkSEwoLbWF4X3JldHJpZXMYBiABKAUSFAoMY29udGVudF90eXBlGAcgASgJEhgKEHBvbGxpbmdfaW50ZXJ2YWwYCCABKAUSFwoPY29vbGRvd25fcGVyaW9kGAkgASgFEhkKEW1pbl9yZXBsaWNhX2NvdW50GAogASgFEhkKEW1heF9yZXBsaWNhX2NvdW50GAsgASgFEkAKCG1ldGFkYXRhGAwgAygLMi4uZml6ei52MS5NZXNzYWdlUXVldWVUcmlnZ2VyU3BlYy5NZXRhZGF0YUVudHJ5Eg4KBnNlY3JldBgNIAEoCRIPCgdtcXRraW5kGA4gASgJEhoKDW1heF9pbl9mbGlnaHQYDyABKAVIAIgBARovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCEAoOX21heF9pbl9mbGlnaHQibAoTTWVzc2FnZVF1ZXVlVHJpZ2dlchIlCghtZXRhZGF0YRgBIAEoCzITLmZpenoudjEuT2JqZWN0TWV0YRIuCgRzcGVjGAIgASgLMiAuZml6ei52MS5NZXNzYWdlUXVldWVUcmlnZ2VyU3BlYyKoAQoQQ2FuYXJ5Q29uZmlnU3BlYxIPCgd0cmlnZ2VyGAEgASgJEhMKC25ld2Z1bmN0aW9uGAIgASgJEhMKC29sZGZ1bmN0aW9uGAMgASgJEhcKD3dlaWdodGluY3JlbWVudBgEIAEoBRIQCghkdXJhdGlvbhgFIAEoCRIYChBmYWlsdXJldGhyZXNob2xkGAYgASgFEhQKDGZhaWx1cmVfdHlwZRgHIAEoCSKMAQoKQ2FuYXJ5U3RlcBIMCgR0aW1lGAEgASgJEhIKCm5ld193ZWlnaHQYAiABKAUSEAoIcmVxdWVzdHMYAyABKAMSEAoIZmFpbHVyZXMYBCABKAMSFwoPZmFpbHVyZV9wZXJjZW50GAUgASgBEg4KBmFjdGlvbhgGIAEoCRIPCgdtZXNzYWdlGAcgASgJImIKEkNhbmFyeUNvbmZpZ1N0YXR1cxIOCgZzdGF0dXMYASABKAkSJAoHaGlzdG9yeRgCIAMoCzITLmZpenoudjEuQ2FuYXJ5U3RlcBIWCg5sYXN0X3N0ZXBfdGltZRgDIAEoCSKLAQoMQ2FuYXJ5Q29uZmlnEiUKCG1ldGFkYXRhGAEgASgLMhMuZml6ei52MS5PYmplY3RNZXRhEicKBHNwZWMYAiABKAsyGS5maXp6LnYxLkNhbmFyeUNvbmZpZ1NwZWMSKwoGc3RhdHVzGAMgASgLMhsuZml6ei52MS5DYW5hcnlDb25maWdTdGF0dXMi/QIKCFJlc291cmNlEisKC2Vudmlyb25tZW50GAEgASgLMhQuZml6ei52MS5FbnZpcm9ubWVudEgAEiMKB3BhY2thZ2UYAiABKAsyEC5maXp6LnYxLlBhY2thZ2VIABIlCghmdW5jdGlvbhgDIAEoCzIRLmZpenoudjEuRnVuY3Rpb25IABIsCgxodHRwX3RyaWdnZXIYBCABKAsyFC5maXp6LnYxLkhUVFBUcmlnZ2VySAASJQoIcmVjb3JkZXIYBSABKAsyES5maXp6LnYxLlJlY29yZGVySAASLAoMdGltZV90cmlnZ2VyGAYgASgLMhQuZml6ei52MS5UaW1lVHJpZ2dlckgAEj0KFW1lc3NhZ2VfcXVldWVfdHJpZ2dlchgHIAEoCzIcLmZpenoudjEuTWVzc2FnZVF1ZXVlVHJpZ2dlckgAEi4KDWNhbmFyeV9jb25maWcYCCABKAsyFS5maXp6LnYxLkNhbmFyeUNvbmZpZ0gAQgYKBGtpbmQq0AEKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEhQKEEtJTkRfRU5WSVJPTk1FTlQQARIQCgxLSU5EX1BBQ0tBR0UQAhIRCg1LSU5EX0ZVTkNUSU9OEAMSFQoRS0lORF9IVFRQX1RSSUdHRVIQBBIRCg1LSU5EX1JFQ09SREVSEAUSFQoRS0lORF9USU1FX1RSSUdHRVIQBhIeChpLSU5EX01FU1NBR0VfUVVFVUVfVFJJR0dFUhAHEhYKEktJTkRfQ0FOQVJZX0NPTkZJRxAIYgZwcm90bzM", [file_fizz_v1_meta]);
 
 /**
  * @generated from message fizz.v1.Runtime
@@ -701,6 +701,351 @@ export const RecorderSchema: GenMessage<Recorder> = /*@__PURE__*/
   messageDesc(file_fizz_v1_resources, 19);
 
 /**
+ * @generated from message fizz.v1.TimeTriggerSpec
+ */
+export type TimeTriggerSpec = Message<"fizz.v1.TimeTriggerSpec"> & {
+  /**
+   * Cron schedule: five fields, or six with seconds first; "@every 5s", "@hourly", "@daily", ...
+   *
+   * @generated from field: string cron = 1;
+   */
+  cron: string;
+
+  /**
+   * @generated from field: fizz.v1.FunctionReference functionref = 2;
+   */
+  functionref?: FunctionReference | undefined;
+
+  /**
+   * HTTP method of the invocation. Default "POST".
+   *
+   * @generated from field: string method = 3;
+   */
+  method: string;
+
+  /**
+   * Path below the function's internal route. Default "/".
+   *
+   * @generated from field: string subpath = 4;
+   */
+  subpath: string;
+};
+
+/**
+ * Describes the message fizz.v1.TimeTriggerSpec.
+ * Use `create(TimeTriggerSpecSchema)` to create a new message.
+ */
+export const TimeTriggerSpecSchema: GenMessage<TimeTriggerSpec> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_resources, 20);
+
+/**
+ * @generated from message fizz.v1.TimeTrigger
+ */
+export type TimeTrigger = Message<"fizz.v1.TimeTrigger"> & {
+  /**
+   * @generated from field: fizz.v1.ObjectMeta metadata = 1;
+   */
+  metadata?: ObjectMeta | undefined;
+
+  /**
+   * @generated from field: fizz.v1.TimeTriggerSpec spec = 2;
+   */
+  spec?: TimeTriggerSpec | undefined;
+};
+
+/**
+ * Describes the message fizz.v1.TimeTrigger.
+ * Use `create(TimeTriggerSchema)` to create a new message.
+ */
+export const TimeTriggerSchema: GenMessage<TimeTrigger> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_resources, 21);
+
+/**
+ * @generated from message fizz.v1.MessageQueueTriggerSpec
+ */
+export type MessageQueueTriggerSpec = Message<"fizz.v1.MessageQueueTriggerSpec"> & {
+  /**
+   * @generated from field: fizz.v1.FunctionReference functionref = 1;
+   */
+  functionref?: FunctionReference | undefined;
+
+  /**
+   * "nats" or "kafka".
+   *
+   * @generated from field: string message_queue_type = 2;
+   */
+  messageQueueType: string;
+
+  /**
+   * @generated from field: string topic = 3;
+   */
+  topic: string;
+
+  /**
+   * Where the function's response is published (optional).
+   *
+   * @generated from field: string resp_topic = 4;
+   */
+  respTopic: string;
+
+  /**
+   * Where a message goes after max_retries failed attempts (optional).
+   *
+   * @generated from field: string error_topic = 5;
+   */
+  errorTopic: string;
+
+  /**
+   * Retries after the first failed attempt. Default 0.
+   *
+   * @generated from field: int32 max_retries = 6;
+   */
+  maxRetries: number;
+
+  /**
+   * Content type of the payload passed to the function. Default "application/json".
+   *
+   * @generated from field: string content_type = 7;
+   */
+  contentType: string;
+
+  /**
+   * Fission (KEDA) fields, kept so Fission specs round-trip; the local mqtrigger ignores them.
+   *
+   * @generated from field: int32 polling_interval = 8;
+   */
+  pollingInterval: number;
+
+  /**
+   * @generated from field: int32 cooldown_period = 9;
+   */
+  cooldownPeriod: number;
+
+  /**
+   * @generated from field: int32 min_replica_count = 10;
+   */
+  minReplicaCount: number;
+
+  /**
+   * @generated from field: int32 max_replica_count = 11;
+   */
+  maxReplicaCount: number;
+
+  /**
+   * @generated from field: map<string, string> metadata = 12;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * @generated from field: string secret = 13;
+   */
+  secret: string;
+
+  /**
+   * @generated from field: string mqtkind = 14;
+   */
+  mqtkind: string;
+
+  /**
+   * Messages handled at once for this trigger. Default 10 (Fizz extension).
+   *
+   * @generated from field: optional int32 max_in_flight = 15;
+   */
+  maxInFlight?: number | undefined;
+};
+
+/**
+ * Describes the message fizz.v1.MessageQueueTriggerSpec.
+ * Use `create(MessageQueueTriggerSpecSchema)` to create a new message.
+ */
+export const MessageQueueTriggerSpecSchema: GenMessage<MessageQueueTriggerSpec> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_resources, 22);
+
+/**
+ * @generated from message fizz.v1.MessageQueueTrigger
+ */
+export type MessageQueueTrigger = Message<"fizz.v1.MessageQueueTrigger"> & {
+  /**
+   * @generated from field: fizz.v1.ObjectMeta metadata = 1;
+   */
+  metadata?: ObjectMeta | undefined;
+
+  /**
+   * @generated from field: fizz.v1.MessageQueueTriggerSpec spec = 2;
+   */
+  spec?: MessageQueueTriggerSpec | undefined;
+};
+
+/**
+ * Describes the message fizz.v1.MessageQueueTrigger.
+ * Use `create(MessageQueueTriggerSchema)` to create a new message.
+ */
+export const MessageQueueTriggerSchema: GenMessage<MessageQueueTrigger> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_resources, 23);
+
+/**
+ * @generated from message fizz.v1.CanaryConfigSpec
+ */
+export type CanaryConfigSpec = Message<"fizz.v1.CanaryConfigSpec"> & {
+  /**
+   * HTTPTrigger whose function-weights the canary moves.
+   *
+   * @generated from field: string trigger = 1;
+   */
+  trigger: string;
+
+  /**
+   * @generated from field: string newfunction = 2;
+   */
+  newfunction: string;
+
+  /**
+   * @generated from field: string oldfunction = 3;
+   */
+  oldfunction: string;
+
+  /**
+   * Percentage points moved to the new function per step.
+   *
+   * @generated from field: int32 weightincrement = 4;
+   */
+  weightincrement: number;
+
+  /**
+   * Step interval as a duration ("30s", "2m"). Default "2m".
+   *
+   * @generated from field: string duration = 5;
+   */
+  duration: string;
+
+  /**
+   * Failure percentage above which the new function is rolled back.
+   *
+   * @generated from field: int32 failurethreshold = 6;
+   */
+  failurethreshold: number;
+
+  /**
+   * Only "status-code".
+   *
+   * @generated from field: string failure_type = 7;
+   */
+  failureType: string;
+};
+
+/**
+ * Describes the message fizz.v1.CanaryConfigSpec.
+ * Use `create(CanaryConfigSpecSchema)` to create a new message.
+ */
+export const CanaryConfigSpecSchema: GenMessage<CanaryConfigSpec> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_resources, 24);
+
+/**
+ * @generated from message fizz.v1.CanaryStep
+ */
+export type CanaryStep = Message<"fizz.v1.CanaryStep"> & {
+  /**
+   * @generated from field: string time = 1;
+   */
+  time: string;
+
+  /**
+   * @generated from field: int32 new_weight = 2;
+   */
+  newWeight: number;
+
+  /**
+   * @generated from field: int64 requests = 3;
+   */
+  requests: bigint;
+
+  /**
+   * @generated from field: int64 failures = 4;
+   */
+  failures: bigint;
+
+  /**
+   * @generated from field: double failure_percent = 5;
+   */
+  failurePercent: number;
+
+  /**
+   * What happened: "advance", "wait", "rollback", "succeeded", ...
+   *
+   * @generated from field: string action = 6;
+   */
+  action: string;
+
+  /**
+   * @generated from field: string message = 7;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message fizz.v1.CanaryStep.
+ * Use `create(CanaryStepSchema)` to create a new message.
+ */
+export const CanaryStepSchema: GenMessage<CanaryStep> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_resources, 25);
+
+/**
+ * @generated from message fizz.v1.CanaryConfigStatus
+ */
+export type CanaryConfigStatus = Message<"fizz.v1.CanaryConfigStatus"> & {
+  /**
+   * pending | succeeded | failed | aborted
+   *
+   * @generated from field: string status = 1;
+   */
+  status: string;
+
+  /**
+   * @generated from field: repeated fizz.v1.CanaryStep history = 2;
+   */
+  history: CanaryStep[];
+
+  /**
+   * @generated from field: string last_step_time = 3;
+   */
+  lastStepTime: string;
+};
+
+/**
+ * Describes the message fizz.v1.CanaryConfigStatus.
+ * Use `create(CanaryConfigStatusSchema)` to create a new message.
+ */
+export const CanaryConfigStatusSchema: GenMessage<CanaryConfigStatus> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_resources, 26);
+
+/**
+ * @generated from message fizz.v1.CanaryConfig
+ */
+export type CanaryConfig = Message<"fizz.v1.CanaryConfig"> & {
+  /**
+   * @generated from field: fizz.v1.ObjectMeta metadata = 1;
+   */
+  metadata?: ObjectMeta | undefined;
+
+  /**
+   * @generated from field: fizz.v1.CanaryConfigSpec spec = 2;
+   */
+  spec?: CanaryConfigSpec | undefined;
+
+  /**
+   * @generated from field: fizz.v1.CanaryConfigStatus status = 3;
+   */
+  status?: CanaryConfigStatus | undefined;
+};
+
+/**
+ * Describes the message fizz.v1.CanaryConfig.
+ * Use `create(CanaryConfigSchema)` to create a new message.
+ */
+export const CanaryConfigSchema: GenMessage<CanaryConfig> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_resources, 27);
+
+/**
  * @generated from message fizz.v1.Resource
  */
 export type Resource = Message<"fizz.v1.Resource"> & {
@@ -737,6 +1082,24 @@ export type Resource = Message<"fizz.v1.Resource"> & {
      */
     value: Recorder;
     case: "recorder";
+  } | {
+    /**
+     * @generated from field: fizz.v1.TimeTrigger time_trigger = 6;
+     */
+    value: TimeTrigger;
+    case: "timeTrigger";
+  } | {
+    /**
+     * @generated from field: fizz.v1.MessageQueueTrigger message_queue_trigger = 7;
+     */
+    value: MessageQueueTrigger;
+    case: "messageQueueTrigger";
+  } | {
+    /**
+     * @generated from field: fizz.v1.CanaryConfig canary_config = 8;
+     */
+    value: CanaryConfig;
+    case: "canaryConfig";
   } | { case: undefined; value?: undefined };
 };
 
@@ -745,7 +1108,7 @@ export type Resource = Message<"fizz.v1.Resource"> & {
  * Use `create(ResourceSchema)` to create a new message.
  */
 export const ResourceSchema: GenMessage<Resource> = /*@__PURE__*/
-  messageDesc(file_fizz_v1_resources, 20);
+  messageDesc(file_fizz_v1_resources, 28);
 
 /**
  * @generated from enum fizz.v1.Kind
@@ -780,6 +1143,21 @@ export enum Kind {
    * @generated from enum value: KIND_RECORDER = 5;
    */
   RECORDER = 5,
+
+  /**
+   * @generated from enum value: KIND_TIME_TRIGGER = 6;
+   */
+  TIME_TRIGGER = 6,
+
+  /**
+   * @generated from enum value: KIND_MESSAGE_QUEUE_TRIGGER = 7;
+   */
+  MESSAGE_QUEUE_TRIGGER = 7,
+
+  /**
+   * @generated from enum value: KIND_CANARY_CONFIG = 8;
+   */
+  CANARY_CONFIG = 8,
 }
 
 /**
