@@ -11,6 +11,10 @@ export const SERVICES = {
   // HTTP: /healthz and build status; the builder's work arrives through the controller's watch.
   builder: { port: 9093, env: "FIZZ_BUILDER", scheme: "http" },
   recorder: { port: 9094, env: "FIZZ_RECORDER", scheme: "grpc" },
+  // HTTP: /healthz and status; their work arrives through the controller's watch.
+  timer: { port: 9095, env: "FIZZ_TIMER", scheme: "http" },
+  mqtrigger: { port: 9096, env: "FIZZ_MQTRIGGER", scheme: "http" },
+  canary: { port: 9097, env: "FIZZ_CANARY", scheme: "http" },
 } as const;
 
 export type ServiceName = keyof typeof SERVICES;
