@@ -19,13 +19,14 @@ beforeAll(async () => {
           throw notFound(`function "${req.name}" not found`, "NO_SUCH_FUNCTION");
         },
         list: async (req, ctx) => ({ items: [], resourceVersion: req.namespace === "echo-bytes" ? String(ctx.requestBytes?.length) : "7" }),
-        update: async () => ({}),
+        // Decoded lazily: a 3-byte request is answered from its bytes without reading the message.
+        update: async (req, ctx) => (ctx.requestBytes?.length === 3 ? {} : (req.resource ?? {})),
         delete: async () => ({}),
         watch: async function* (req) {
           for (let i = 1; i <= 3; i++) yield { type: EventType.ADDED, resourceVersion: String(i) };
           if (req.namespace === "fail") throw new FizzError("OUT_OF_RANGE", "too old");
         },
-      }),
+      }, { lazyRequests: ["update"] }),
       bind(StorageService, {
         upload: async (chunks) => {
           let size = 0;
@@ -64,6 +65,15 @@ describe("rpc", () => {
     const bytes = toBinary(ListRequestSchema, create(ListRequestSchema, { kind: Kind.FUNCTION, namespace: "echo-bytes" }));
     expect((await c.callRaw("list", bytes)).resourceVersion).toBe(String(bytes.length));
     expect((await c.list({ kind: Kind.FUNCTION, namespace: "echo-bytes" })).resourceVersion).toBe(String(bytes.length));
+    c.close();
+  });
+
+  it("decodes a lazy request only when the handler reads it", async () => {
+    const c = createClient(AdminService, server.address);
+    await expect(c.callRaw("update", new Uint8Array([0xff, 0xff, 0xff]))).resolves.toBeDefined();
+    await expect(c.callRaw("update", new Uint8Array([0xff, 0xff, 0xff, 0xff]))).rejects.toMatchObject({ code: "INTERNAL" });
+    const res = await c.update({ resource: { kind: { case: "environment", value: { metadata: { name: "lazy" } } } } });
+    expect(res.kind.case === "environment" && res.kind.value.metadata?.name).toBe("lazy");
     c.close();
   });
 

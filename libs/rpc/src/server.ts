@@ -43,13 +43,32 @@ function contextOf(call: IncomingCall, requestBytes?: Uint8Array): CallContext {
   return { signal: ac.signal, metadata: call.metadata, peer: call.getPeer(), requestBytes };
 }
 
-/** A unary request as grpc-js hands it over: decoded, with the bytes it came from. */
+/** A unary request as grpc-js hands it over: decoded (or decoded on first use), with its bytes. */
 interface Received {
   msg: unknown;
   bytes: Buffer;
 }
 
-function definitionFor(service: AnyService): grpc.ServiceDefinition {
+/**
+ * A message decoded only when a handler first reads it: handlers that work on
+ * `ctx.requestBytes` alone (the recorder's StoreBatch) skip the decode and its garbage.
+ */
+function lazyMessage(decode: () => object): object {
+  let msg: object | undefined;
+  const get = () => (msg ??= decode());
+  return new Proxy(
+    {},
+    {
+      get: (_t, p) => Reflect.get(get(), p),
+      has: (_t, p) => Reflect.has(get(), p),
+      ownKeys: () => Reflect.ownKeys(get()),
+      getOwnPropertyDescriptor: (_t, p) => Reflect.getOwnPropertyDescriptor(get(), p),
+      getPrototypeOf: () => Reflect.getPrototypeOf(get()),
+    },
+  );
+}
+
+function definitionFor(service: AnyService, lazy: ReadonlySet<string>): grpc.ServiceDefinition {
   const def: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
   for (const m of service.methods) {
     const i = codec(m.input);
@@ -60,7 +79,12 @@ function definitionFor(service: AnyService): grpc.ServiceDefinition {
       responseStream: m.methodKind === "server_streaming" || m.methodKind === "bidi_streaming",
       requestSerialize: i.serialize as (v: unknown) => Buffer,
       // Unary: keep the bytes next to the message so handlers can store them without re-encoding.
-      requestDeserialize: m.methodKind === "unary" ? (bytes: Buffer): Received => ({ msg: i.deserialize(bytes), bytes }) : i.deserialize,
+      requestDeserialize:
+        m.methodKind !== "unary"
+          ? i.deserialize
+          : lazy.has(m.localName)
+            ? (bytes: Buffer): Received => ({ msg: lazyMessage(() => i.deserialize(bytes) as object), bytes })
+            : (bytes: Buffer): Received => ({ msg: i.deserialize(bytes), bytes }),
       responseSerialize: (v: unknown) => o.serialize(create(m.output, v as Init<DescMessage>)),
       responseDeserialize: o.deserialize,
       originalName: m.localName,
@@ -126,11 +150,17 @@ export interface RpcServer {
 export interface ServiceBinding {
   service: DescService;
   impl: object;
+  /** Unary methods (localName) whose request is decoded only if the handler reads it. */
+  lazyRequests?: readonly string[];
 }
 
 /** Binds generated services with their implementations; `bind(S, impl)` keeps them typed. */
-export function bind<M extends GenServiceMethods>(service: DescService & { method: M }, impl: ServiceImpl<M>): ServiceBinding {
-  return { service, impl };
+export function bind<M extends GenServiceMethods>(
+  service: DescService & { method: M },
+  impl: ServiceImpl<M>,
+  opts: { lazyRequests?: ReadonlyArray<keyof M & string> } = {},
+): ServiceBinding {
+  return { service, impl, lazyRequests: opts.lazyRequests };
 }
 
 export async function startRpcServer(address: string, bindings: ServiceBinding[], log: Logger): Promise<RpcServer> {
@@ -141,7 +171,7 @@ export async function startRpcServer(address: string, bindings: ServiceBinding[]
   });
   for (const b of bindings) {
     const svc = b.service as AnyService;
-    server.addService(definitionFor(svc), handlersFor(svc, b.impl as Record<string, Function>, log));
+    server.addService(definitionFor(svc, new Set(b.lazyRequests)), handlersFor(svc, b.impl as Record<string, Function>, log));
   }
   const { host } = splitHostPort(address);
   const port = await new Promise<number>((resolve, reject) =>

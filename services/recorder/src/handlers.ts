@@ -4,7 +4,7 @@ import type { RecorderService } from "@fizz/proto";
 import { invalid, notFound } from "@fizz/common";
 import type { ServiceImpl } from "@fizz/rpc";
 import { replay, type ReplayOptions } from "./replay.js";
-import { recordSlices } from "./store/record-bytes.js";
+import { encodedFromBytes, encodeRecord, recordSlices } from "./store/record-bytes.js";
 import type { RecordStore } from "./store/store.js";
 
 export const MAX_BATCH = 1000;
@@ -12,10 +12,13 @@ export const MAX_BATCH = 1000;
 export function recorderImpl(store: RecordStore, replayOpts: ReplayOptions): ServiceImpl<(typeof RecorderService)["method"]> {
   return {
     async storeBatch(req, ctx) {
-      if (req.records.length > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} records, got ${req.records.length}; send smaller batches`);
-      // Each record's bytes as sent, so the store need not encode it again.
-      const bytes = ctx.requestBytes && recordSlices(ctx.requestBytes);
-      return { stored: await store.put(req.records, bytes?.length === req.records.length ? bytes : undefined) };
+      // Records are stored as sent; `req` (decoded lazily) is read only when the bytes cannot be sliced.
+      const slices = ctx.requestBytes && recordSlices(ctx.requestBytes);
+      const count = slices ? slices.length : req.records.length;
+      if (count > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} records, got ${count}; send smaller batches`);
+      const now = Date.now();
+      const records = slices ? slices.map((b) => encodedFromBytes(b, now)) : req.records.map((r) => encodeRecord(r, now));
+      return { stored: await store.put(records) };
     },
     async listRecords(req) {
       const records = await store.list({

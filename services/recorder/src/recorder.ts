@@ -36,7 +36,7 @@ export class Recorder implements Service {
     this.active = store;
     const impl = recorderImpl(store, { routerUrl: this.config.routerUrl, timeoutMs: this.config.replayTimeoutMs });
     try {
-      this.server = await startRpcServer(this.config.address, [bind(RecorderServiceDesc, impl)], this.log);
+      this.server = await startRpcServer(this.config.address, [bind(RecorderServiceDesc, impl, { lazyRequests: ["storeBatch"] })], this.log);
     } catch (err) {
       await store.close();
       this.active = undefined;

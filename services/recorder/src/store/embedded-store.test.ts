@@ -6,9 +6,9 @@ import { join } from "node:path";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { RecordSchema, StoreBatchRequestSchema } from "@fizz/proto";
 import { EmbeddedStore } from "./embedded-store.js";
-import { recordSlices } from "./record-bytes.js";
+import { encodedFromBytes, recordSlices } from "./record-bytes.js";
 import { contractSuite } from "./__fixtures__/contract.js";
-import { record } from "./__fixtures__/records.js";
+import { enc, record } from "./__fixtures__/records.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fizz-recorder-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,7 +32,7 @@ describe("embedded store log", () => {
     const keep = record({ retentionSeconds: 3600n });
     const gone = record();
     const brief = record({ retentionSeconds: 10n });
-    await a.put([keep, gone, brief]);
+    await a.put(enc([keep, gone, brief]));
     await a.delete([gone.requestId]);
     await a.close();
     now += 11_000;
@@ -54,12 +54,12 @@ describe("embedded store log", () => {
     const marked = (r: typeof asSent) => toBinary(RecordSchema, create(RecordSchema, { ...r, url: "/marked" }));
     const a = new EmbeddedStore({ ...opts, file });
     await a.open();
-    await a.put([asSent, filled], [marked(asSent), marked(filled)]);
+    await a.put([encodedFromBytes(marked(asSent)), encodedFromBytes(marked(filled))]);
     await a.close();
     const b = new EmbeddedStore({ ...opts, file });
     await b.open();
     expect(await b.get(asSent.requestId)).toEqual({ ...asSent, url: "/marked" });
-    expect(await b.get(filled.requestId)).toEqual({ ...filled, namespace: "default" });
+    expect(await b.get(filled.requestId)).toEqual({ ...filled, url: "/marked", namespace: "default" });
     await b.close();
     expect(recordSlices(new Uint8Array([0x12, 0]))).toBeUndefined();
     expect(recordSlices(new Uint8Array([0x0a, 5, 1]))).toBeUndefined();
@@ -70,7 +70,7 @@ describe("embedded store log", () => {
     const a = new EmbeddedStore({ ...opts, file });
     await a.open();
     const first = record();
-    await a.put([first]);
+    await a.put(enc([first]));
     await a.close();
     const good = statSync(file).size;
     appendFileSync(file, Buffer.from([0, 0, 1, 0, 1, 9, 9])); // claims 256 bytes, has 3
@@ -78,7 +78,7 @@ describe("embedded store log", () => {
     await b.open();
     expect(statSync(file).size).toBe(good);
     const second = record();
-    await b.put([second]);
+    await b.put(enc([second]));
     await b.close();
     const c = new EmbeddedStore({ ...opts, file });
     await c.open();
@@ -91,7 +91,7 @@ describe("embedded store log", () => {
     const s = new EmbeddedStore({ ...opts, file, minCompactBytes: 1 });
     await s.open();
     const rs = Array.from({ length: 10 }, () => record());
-    await s.put(rs);
+    await s.put(enc(rs));
     const full = s.logSize;
     await s.delete(rs.slice(0, 4).map((r) => r.requestId));
     expect(s.logSize).toBeGreaterThan(full); // 6 of 10 live: no compaction yet
@@ -112,7 +112,7 @@ describe("embedded store log", () => {
       const s = new EmbeddedStore({ ...opts, file, minCompactBytes: 1 });
       await s.open();
       const rs = Array.from({ length: 6 }, (_, i) => record({ url: `/r${round}/${i}`, requestBody: new Uint8Array(i * 7).fill(round) }));
-      await s.put(rs);
+      await s.put(enc(rs));
       await s.delete(rs.slice(0, 4).map((r) => r.requestId)); // compacts: more than half dead
       kept.push(...rs.slice(4));
       for (const r of kept) expect(await s.get(r.requestId)).toEqual(r);
@@ -130,7 +130,7 @@ describe("embedded store log", () => {
     const s = new EmbeddedStore({ maxRecords: 1000, maxBytes: 3500 });
     await s.open();
     const rs = Array.from({ length: 5 }, () => record({ responseBody: body }));
-    for (const r of rs) await s.put([r]);
+    for (const r of rs) await s.put(enc([r]));
     const left = (await s.list({})).map((r) => r.requestId);
     expect(left.length).toBe(3);
     expect(await s.get(rs[0]!.requestId)).toBeUndefined();

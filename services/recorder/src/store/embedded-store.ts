@@ -6,10 +6,11 @@
 // Kind 2: a delete, payload = the request id (UTF-8). A torn or unreadable tail is cut off at start.
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { RecordSchema, type Record as RecordMsg } from "@fizz/proto";
 import { silentLogger, type Logger } from "@fizz/common";
-import { normalizeRecord, resolveFilter, retentionSecondsOf, withoutBodies, type ListFilter, type RecordStore } from "./store.js";
+import { scanRecord, splitBodies, type EncodedRecord, type RecordIndex } from "./record-bytes.js";
+import { resolveFilter, retentionSecondsOf, type ListFilter, type RecordStore } from "./store.js";
 
 const PUT = 1;
 const DEL = 2;
@@ -26,8 +27,10 @@ export interface EmbeddedStoreOptions {
   now?: () => number;
 }
 
+// Records are held as their binary plus the index fields, and decoded only when read.
 interface Entry {
-  record: RecordMsg;
+  index: RecordIndex;
+  bytes: Uint8Array;
   expiresAt: number;
   /** Bytes of its put entry in the log (and roughly in memory). */
   size: number;
@@ -43,8 +46,7 @@ function frame(kind: number, payload: Uint8Array): Buffer {
   return b;
 }
 
-/** `body` is the record's binary when already at hand (as received); else it is encoded. */
-function putFrame(r: RecordMsg, expiresAt: number, body: Uint8Array = toBinary(RecordSchema, r)): Buffer {
+function putFrame(body: Uint8Array, expiresAt: number): Buffer {
   // One allocation for the whole frame: [u32 len][kind][f64 expires][record].
   const b = Buffer.allocUnsafe(13 + body.length);
   b.writeUInt32BE(9 + body.length, 0);
@@ -99,9 +101,11 @@ export class EmbeddedStore implements RecordStore {
       try {
         if (kind === PUT) {
           const expiresAt = payload.readDoubleBE(0);
-          const record = fromBinary(RecordSchema, payload.subarray(8));
-          this.drop(record.requestId);
-          if (expiresAt > now) this.add({ record, expiresAt, size: 4 + len, at: off });
+          const scan = scanRecord(payload.subarray(8));
+          if (!scan) break;
+          this.drop(scan.index.requestId);
+          // A copy, so live records do not keep the whole log file's buffer alive.
+          if (expiresAt > now) this.add({ index: scan.index, bytes: Buffer.from(payload.subarray(8)), expiresAt, size: 4 + len, at: off });
         } else if (kind === DEL) this.drop(payload.toString("utf8"));
         else break;
       } catch {
@@ -118,7 +122,7 @@ export class EmbeddedStore implements RecordStore {
 
   private add(e: Entry): void {
     if (e.expiresAt < this.nextExpiry) this.nextExpiry = e.expiresAt;
-    this.records.set(e.record.requestId, e);
+    this.records.set(e.index.requestId, e);
     this.bytes += e.size;
     this.liveLogBytes += e.size;
   }
@@ -160,20 +164,16 @@ export class EmbeddedStore implements RecordStore {
     return frames;
   }
 
-  async put(records: RecordMsg[], bytes?: readonly Uint8Array[]): Promise<number> {
+  async put(records: readonly EncodedRecord[]): Promise<number> {
     const now = this.now();
     const frames: Buffer[] = [];
     let at = this.logBytes; // put frames go first in this append, delete frames after them
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i]!;
-      const { namespace, timestampMs, retentionSeconds } = r;
-      normalizeRecord(r, now);
-      // The received bytes stand for the record only if normalizing filled nothing in.
-      const same = r.namespace === namespace && r.timestampMs === timestampMs && r.retentionSeconds === retentionSeconds;
-      const expiresAt = now + retentionSecondsOf(r) * 1000;
-      const f = putFrame(r, expiresAt, same ? bytes?.[i] : undefined);
-      this.drop(r.requestId);
-      this.add({ record: r, expiresAt, size: f.length, at });
+    for (const { index, bytes } of records) {
+      const expiresAt = now + retentionSecondsOf(index) * 1000;
+      const f = putFrame(bytes, expiresAt);
+      this.drop(index.requestId);
+      // The record's bytes inside its frame: held without a copy of their own.
+      this.add({ index, bytes: f.subarray(13), expiresAt, size: f.length, at });
       at += f.length;
       frames.push(f);
     }
@@ -192,16 +192,17 @@ export class EmbeddedStore implements RecordStore {
   }
 
   async get(requestId: string): Promise<RecordMsg | undefined> {
-    return this.live(requestId)?.record;
+    const e = this.live(requestId);
+    return e && fromBinary(RecordSchema, e.bytes);
   }
 
   async list(filter: ListFilter): Promise<RecordMsg[]> {
     const f = resolveFilter(filter);
     const now = this.now();
-    const hits: RecordMsg[] = [];
-    for (const e of this.records.values()) if (e.expiresAt > now && f.matches(e.record)) hits.push(e.record);
-    hits.sort((a, b) => Number(b.timestampMs - a.timestampMs));
-    return hits.slice(0, f.limit).map(withoutBodies);
+    const hits: Entry[] = [];
+    for (const e of this.records.values()) if (e.expiresAt > now && f.matches(e.index)) hits.push(e);
+    hits.sort((a, b) => b.index.timestampMs - a.index.timestampMs);
+    return hits.slice(0, f.limit).map((e) => fromBinary(RecordSchema, splitBodies(e.bytes).meta));
   }
 
   async delete(requestIds: string[]): Promise<number> {
@@ -242,7 +243,7 @@ export class EmbeddedStore implements RecordStore {
           this.drop(id);
           continue;
         }
-        const f = isPutAt(old, e) ? old.subarray(e.at, e.at + e.size) : putFrame(e.record, e.expiresAt);
+        const f = isPutAt(old, e) ? old.subarray(e.at, e.at + e.size) : putFrame(e.bytes, e.expiresAt);
         e.at = size;
         chunk.push(f);
         chunkBytes += f.length;

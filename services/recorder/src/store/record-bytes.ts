@@ -1,22 +1,176 @@
-// The bytes of each Record inside a StoreBatchRequest, so a store can log them as received rather
-// than re-encode every record with protobuf-es (the recorder's main cost under load).
+// Records as bytes. A router's StoreBatch is stored as received: each Record's binary is sliced out
+// of the batch and only the fields a store indexes are read from it by hand, so the recorder never
+// decodes bodies and headers it only has to keep (decoding and its garbage were most of its CPU).
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { RecordSchema, type Record as RecordMsg } from "@fizz/proto";
+import { checkRecord, normalizeRecord } from "./store.js";
+
+/** The fields stores index and filter on. */
+export interface RecordIndex {
+  requestId: string;
+  function: string;
+  namespace: string;
+  trigger: string;
+  timestampMs: number;
+  status: number;
+  retentionSeconds: number;
+}
+
+/** A normalized record: its index fields and its complete binary. */
+export interface EncodedRecord {
+  index: RecordIndex;
+  bytes: Uint8Array;
+}
+
+// Record field numbers (proto/fizz/v1/recorder.proto).
+const F_REQUEST_ID = 1;
+const F_FUNCTION = 2;
+const F_NAMESPACE = 3;
+const F_TRIGGER = 4;
+const F_TIMESTAMP = 6;
+const F_REQUEST_BODY = 10;
+const F_STATUS = 12;
+const F_RESPONSE_BODY = 14;
+const F_RETENTION = 18;
+
+const utf8 = new TextDecoder();
 
 /** Views of each `records` (field 1) entry of StoreBatchRequest binary; undefined if it holds anything else. */
 export function recordSlices(batch: Uint8Array): Uint8Array[] | undefined {
   const out: Uint8Array[] = [];
-  let off = 0;
-  while (off < batch.length) {
-    if (batch[off++] !== 0x0a) return undefined; // field 1, length-delimited (the only field)
-    let len = 0;
-    for (let shift = 0; ; shift += 7) {
-      if (off >= batch.length || shift > 28) return undefined;
-      const b = batch[off++]!;
-      len += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) break;
-    }
-    if (off + len > batch.length) return undefined;
-    out.push(batch.subarray(off, off + len));
-    off += len;
+  const r = new Reader(batch);
+  while (r.pos < batch.length) {
+    if (r.varint() !== ((1 << 3) | 2)) return undefined; // field 1, length-delimited (the only field)
+    const len = r.varint();
+    if (len < 0 || r.pos + len > batch.length) return undefined;
+    out.push(batch.subarray(r.pos, r.pos + len));
+    r.pos += len;
   }
   return out;
+}
+
+class Reader {
+  pos = 0;
+  constructor(readonly buf: Uint8Array) {}
+
+  /** A varint as a number (exact up to 2^53); -1 when truncated or too long. */
+  varint(): number {
+    let n = 0;
+    for (let shift = 0; shift < 64; shift += 7) {
+      if (this.pos >= this.buf.length) return -1;
+      const b = this.buf[this.pos++]!;
+      n += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return n;
+    }
+    return -1;
+  }
+}
+
+/** Where a body field sits in a Record binary: its tag starts at `start`, its bytes at `data`. */
+export interface BodyRange {
+  field: number;
+  start: number;
+  data: number;
+  end: number;
+}
+
+/** The index fields and body ranges of a Record binary; undefined when it is malformed. */
+export function scanRecord(bytes: Uint8Array): { index: RecordIndex; bodies: BodyRange[] } | undefined {
+  const index: RecordIndex = { requestId: "", function: "", namespace: "", trigger: "", timestampMs: 0, status: 0, retentionSeconds: 0 };
+  const bodies: BodyRange[] = [];
+  const r = new Reader(bytes);
+  while (r.pos < bytes.length) {
+    const start = r.pos;
+    const tag = r.varint();
+    if (tag <= 0) return undefined;
+    const field = Math.floor(tag / 8);
+    switch (tag & 7) {
+      case 0: {
+        const v = r.varint();
+        if (v < 0) return undefined;
+        // int32/int64 fields: negative values arrive as 10-byte two's complement; treat as unset.
+        const value = v > Number.MAX_SAFE_INTEGER ? 0 : v;
+        if (field === F_TIMESTAMP) index.timestampMs = value;
+        else if (field === F_STATUS) index.status = value;
+        else if (field === F_RETENTION) index.retentionSeconds = value;
+        break;
+      }
+      case 1:
+        r.pos += 8;
+        break;
+      case 5:
+        r.pos += 4;
+        break;
+      case 2: {
+        const len = r.varint();
+        if (len < 0 || r.pos + len > bytes.length) return undefined;
+        const s = r.pos;
+        r.pos += len;
+        if (field === F_REQUEST_ID) index.requestId = utf8.decode(bytes.subarray(s, r.pos));
+        else if (field === F_FUNCTION) index.function = utf8.decode(bytes.subarray(s, r.pos));
+        else if (field === F_NAMESPACE) index.namespace = utf8.decode(bytes.subarray(s, r.pos));
+        else if (field === F_TRIGGER) index.trigger = utf8.decode(bytes.subarray(s, r.pos));
+        else if (field === F_REQUEST_BODY || field === F_RESPONSE_BODY) bodies.push({ field, start, data: s, end: r.pos });
+        break;
+      }
+      default:
+        return undefined;
+    }
+    if (r.pos > bytes.length) return undefined;
+  }
+  return { index, bodies };
+}
+
+/** The index of a decoded record (for stores reading records back). */
+export function indexOf(r: RecordMsg): RecordIndex {
+  return {
+    requestId: r.requestId,
+    function: r.function,
+    namespace: r.namespace,
+    trigger: r.trigger,
+    timestampMs: Number(r.timestampMs),
+    status: r.status,
+    retentionSeconds: Number(r.retentionSeconds),
+  };
+}
+
+/** Normalizes a decoded record and encodes it. */
+export function encodeRecord(r: RecordMsg, now = Date.now()): EncodedRecord {
+  normalizeRecord(r, now);
+  return { index: indexOf(r), bytes: toBinary(RecordSchema, r) };
+}
+
+/**
+ * A received Record binary, normalized. The bytes are kept as they are unless normalizing fills
+ * a field in (a router leaving namespace, time or retention empty), which re-encodes that one.
+ */
+export function encodedFromBytes(bytes: Uint8Array, now = Date.now()): EncodedRecord {
+  const scan = scanRecord(bytes);
+  if (!scan) return encodeRecord(fromBinary(RecordSchema, bytes), now); // fromBinary says what is wrong
+  const { index } = scan;
+  if (index.namespace && index.timestampMs > 0 && index.retentionSeconds > 0) {
+    checkRecord(index);
+    return { index, bytes };
+  }
+  return encodeRecord(fromBinary(RecordSchema, bytes), now);
+}
+
+/** A Record binary split into its bytes without the bodies (for listings) and the two bodies. */
+export function splitBodies(bytes: Uint8Array): { meta: Uint8Array; requestBody: Uint8Array; responseBody: Uint8Array } {
+  const empty: Uint8Array = new Uint8Array(0);
+  const scan = scanRecord(bytes);
+  if (!scan || scan.bodies.length === 0) return { meta: bytes, requestBody: empty, responseBody: empty };
+  const parts: Uint8Array[] = [];
+  let requestBody: Uint8Array = empty;
+  let responseBody: Uint8Array = empty;
+  let at = 0;
+  for (const b of scan.bodies) {
+    parts.push(bytes.subarray(at, b.start));
+    at = b.end;
+    // The last occurrence of a field wins, as in protobuf.
+    if (b.field === F_REQUEST_BODY) requestBody = bytes.subarray(b.data, b.end);
+    else responseBody = bytes.subarray(b.data, b.end);
+  }
+  parts.push(bytes.subarray(at));
+  return { meta: Buffer.concat(parts), requestBody, responseBody };
 }

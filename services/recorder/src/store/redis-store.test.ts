@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { RedisStore } from "./redis-store.js";
 import { contractSuite } from "./__fixtures__/contract.js";
 import { startRedis, type RunningRedis } from "./__fixtures__/redis.js";
-import { record, sleep } from "./__fixtures__/records.js";
+import { enc, record, sleep } from "./__fixtures__/records.js";
 
 let server: RunningRedis;
 let raw: Redis;
@@ -30,7 +30,7 @@ describe("redis store layout", () => {
     const s = new RedisStore({ url: server.url, maxPerIndex: 100 });
     await s.open();
     const r = record({ function: "cart", namespace: "shop", trigger: "checkout", retentionSeconds: 600n });
-    await s.put([r]);
+    await s.put(enc([r]));
     const ttl = await raw.ttl(`fizz:rec:${r.requestId}`);
     expect(ttl).toBeGreaterThan(590);
     expect(ttl).toBeLessThanOrEqual(600);
@@ -47,12 +47,12 @@ describe("redis store layout", () => {
     const s = new RedisStore({ url: server.url, maxPerIndex: 100, maxIndexAgeSeconds: 60 });
     await s.open();
     const short = record({ function: "cart", retentionSeconds: 1n });
-    await s.put([short]);
+    await s.put(enc([short]));
     await sleep(1200);
     expect(await s.list({ function: "cart" })).toEqual([]);
     expect(await raw.zscore("fizz:recidx:fn:default/cart", short.requestId)).toBeNull();
     const ancient = record({ function: "cart", timestampMs: BigInt(Date.now() - 120_000) });
-    await s.put([ancient]);
+    await s.put(enc([ancient]));
     expect(await raw.zscore("fizz:recidx:fn:default/cart", ancient.requestId)).toBeNull();
     await s.close();
   });

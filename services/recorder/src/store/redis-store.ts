@@ -6,10 +6,11 @@
 // whole. Memory is bounded: each index keeps at most maxPerIndex members, and records pushed out
 // of the global index are deleted.
 import { Redis } from "ioredis";
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, fromBinary } from "@bufbuild/protobuf";
 import { RecordSchema, type Record as RecordMsg } from "@fizz/proto";
 import { silentLogger, unavailable, type Logger } from "@fizz/common";
-import { normalizeRecord, resolveFilter, retentionSecondsOf, withoutBodies, type ListFilter, type RecordStore } from "./store.js";
+import { indexOf, splitBodies, type EncodedRecord, type RecordIndex } from "./record-bytes.js";
+import { resolveFilter, retentionSecondsOf, type ListFilter, type RecordStore } from "./store.js";
 
 export interface RedisStoreOptions {
   url: string;
@@ -40,7 +41,7 @@ export class RedisStore implements RecordStore {
   private fnKey = (ns: string, name: string) => `${this.prefix}recidx:fn:${ns}/${name}`;
   private trKey = (ns: string, name: string) => `${this.prefix}recidx:tr:${ns}/${name}`;
 
-  private indexesOf(r: RecordMsg): string[] {
+  private indexesOf(r: RecordIndex): string[] {
     const keys = [this.allKey(), this.fnKey(r.namespace, r.function)];
     if (r.trigger) keys.push(this.trKey(r.namespace, r.trigger));
     return keys;
@@ -63,22 +64,18 @@ export class RedisStore implements RecordStore {
     this.redis = redis;
   }
 
-  async put(records: RecordMsg[]): Promise<number> {
+  async put(records: readonly EncodedRecord[]): Promise<number> {
     if (records.length === 0) return 0;
     const now = Date.now();
     const m = this.client.multi();
     let queued = 0;
     // Each index's longest retention in this batch: the index key lives at least that long.
     const touched = new Map<string, number>();
-    for (const r of records) {
-      normalizeRecord(r, now);
+    for (const { index: r, bytes } of records) {
       const ttl = retentionSecondsOf(r);
       const key = this.recKey(r.requestId);
-      m.hset(key, {
-        meta: Buffer.from(toBinary(RecordSchema, withoutBodies(r))),
-        req: Buffer.from(r.requestBody),
-        res: Buffer.from(r.responseBody),
-      });
+      const { meta, requestBody, responseBody } = splitBodies(bytes);
+      m.hset(key, { meta: Buffer.from(meta), req: Buffer.from(requestBody), res: Buffer.from(responseBody) });
       m.expire(key, ttl);
       queued += 2;
       for (const idx of this.indexesOf(r)) {
@@ -135,7 +132,7 @@ export class RedisStore implements RecordStore {
         const meta = metas[i]?.[1] as Buffer | null | undefined;
         if (!meta) return void gone.push(id);
         const r = fromBinary(RecordSchema, meta);
-        if (out.length < f.limit && f.matches(r)) out.push(r);
+        if (out.length < f.limit && f.matches(indexOf(r))) out.push(r);
       });
       // Lazy cleanup: the record expired, so its index entry goes too.
       if (gone.length) await this.client.zrem(idx, ...gone);
@@ -158,7 +155,7 @@ export class RedisStore implements RecordStore {
       delAt.push(queued++);
       m.del(this.recKey(id));
       const meta = metas[i]?.[1] as Buffer | null | undefined;
-      const keys = meta ? this.indexesOf(fromBinary(RecordSchema, meta)) : [this.allKey()];
+      const keys = meta ? this.indexesOf(indexOf(fromBinary(RecordSchema, meta))) : [this.allKey()];
       for (const k of keys) m.zrem(k, id);
       queued += keys.length;
     });

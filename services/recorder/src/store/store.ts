@@ -3,6 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { RecordSchema, type Record as RecordMsg } from "@fizz/proto";
 import { DEFAULT_NAMESPACE, invalid } from "@fizz/common";
+import type { EncodedRecord, RecordIndex } from "./record-bytes.js";
 
 export interface ListFilter {
   function?: string;
@@ -20,11 +21,8 @@ export interface ListFilter {
 
 export interface RecordStore {
   open(): Promise<void>;
-  /**
-   * Stores (or replaces, by request id) records; returns how many were stored. `bytes`, when given,
-   * holds each record's binary as received (same order), which a store may keep instead of encoding.
-   */
-  put(records: RecordMsg[], bytes?: readonly Uint8Array[]): Promise<number>;
+  /** Stores (or replaces, by request id) normalized records; returns how many were stored. */
+  put(records: readonly EncodedRecord[]): Promise<number>;
   get(requestId: string): Promise<RecordMsg | undefined>;
   /** Newest first, bodies left out. */
   list(filter: ListFilter): Promise<RecordMsg[]>;
@@ -38,13 +36,18 @@ export const MAX_LIST_LIMIT = 1000;
 /** Used when a record carries no retention (the Recorder default, 24h). */
 export const DEFAULT_RETENTION_SECONDS = 24 * 3600;
 
-export const retentionSecondsOf = (r: RecordMsg) => (r.retentionSeconds > 0n ? Number(r.retentionSeconds) : DEFAULT_RETENTION_SECONDS);
+export const retentionSecondsOf = (r: RecordIndex) => (r.retentionSeconds > 0 ? r.retentionSeconds : DEFAULT_RETENTION_SECONDS);
 
-/** Checks a record before it is stored and fills in what a router may leave empty. */
-export function normalizeRecord(r: RecordMsg, now = Date.now()): RecordMsg {
+/** Checks the fields every record needs. */
+export function checkRecord(r: { requestId: string; function: string }): void {
   if (!r.requestId) throw invalid("record has no request_id");
   if (r.requestId.length > 200 || /[\s\u0000-\u001f]/.test(r.requestId)) throw invalid(`record request_id "${r.requestId.slice(0, 40)}" is not valid`);
   if (!r.function) throw invalid(`record ${r.requestId} has no function`);
+}
+
+/** Checks a record before it is stored and fills in what a router may leave empty. */
+export function normalizeRecord(r: RecordMsg, now = Date.now()): RecordMsg {
+  checkRecord(r);
   if (!r.namespace) r.namespace = DEFAULT_NAMESPACE;
   if (r.timestampMs <= 0n) r.timestampMs = BigInt(now);
   if (r.retentionSeconds <= 0n) r.retentionSeconds = BigInt(DEFAULT_RETENTION_SECONDS);
@@ -76,7 +79,7 @@ export interface ResolvedFilter {
   sinceMs: number;
   untilMs: number;
   limit: number;
-  matches(r: RecordMsg): boolean;
+  matches(r: RecordIndex): boolean;
 }
 
 /** Defaults and checks a filter once, for either store. */
@@ -95,7 +98,7 @@ export function resolveFilter(f: ListFilter): ResolvedFilter {
     untilMs,
     limit,
     matches: (r) => {
-      const ts = Number(r.timestampMs);
+      const ts = r.timestampMs;
       return (
         (!namespace || r.namespace === namespace) &&
         (!f.function || r.function === f.function) &&

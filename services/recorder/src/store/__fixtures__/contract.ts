@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "@jest/globals";
 import { FizzError } from "@fizz/common";
 import type { RecordStore } from "../store.js";
-import { record, sleep } from "./records.js";
+import { enc, record, sleep } from "./records.js";
 
 export interface StoreFactory {
   /** A fresh, empty, open store keeping at most maxRecords records. */
@@ -28,7 +28,7 @@ export function contractSuite(name: string, make: StoreFactory): void {
       const s = await fresh();
       const a = record({ requestBody: new TextEncoder().encode("x".repeat(10)), requestBodyTruncated: true, responseBodyTruncated: true, traceId: "t1" });
       const b = record({ status: 500, trigger: "checkout", url: "/checkout/items?x=1" });
-      expect(await s.put([a, b])).toBe(2);
+      expect(await s.put(enc([a, b]))).toBe(2);
       const got = await s.get(a.requestId);
       expect(got).toMatchObject({ requestId: a.requestId, function: "hello", traceId: "t1", requestBodyTruncated: true, responseBodyTruncated: true });
       expect(text(got!.requestBody)).toBe("x".repeat(10));
@@ -41,8 +41,8 @@ export function contractSuite(name: string, make: StoreFactory): void {
     it("replaces a record stored again under the same request id", async () => {
       const s = await fresh();
       const a = record({ status: 200 });
-      await s.put([a]);
-      await s.put([record({ requestId: a.requestId, status: 503 })]);
+      await s.put(enc([a]));
+      await s.put(enc([record({ requestId: a.requestId, status: 503 })]));
       expect((await s.get(a.requestId))?.status).toBe(503);
       expect(ids(await s.list({}))).toEqual([a.requestId]);
     });
@@ -51,7 +51,7 @@ export function contractSuite(name: string, make: StoreFactory): void {
       const s = await fresh();
       const t = Date.now();
       const rs = [0, 1, 2, 3, 4].map((i) => record({ timestampMs: BigInt(t - i * 1000) }));
-      await s.put([rs[3]!, rs[0]!, rs[4]!, rs[1]!, rs[2]!]);
+      await s.put(enc([rs[3]!, rs[0]!, rs[4]!, rs[1]!, rs[2]!]));
       const all = await s.list({});
       expect(ids(all)).toEqual(ids(rs));
       expect(all.every((r) => r.responseBody.length === 0 && r.requestBody.length === 0)).toBe(true);
@@ -66,7 +66,7 @@ export function contractSuite(name: string, make: StoreFactory): void {
       const b = record({ function: "cart", trigger: "checkout", timestampMs: BigInt(t - 2000) });
       const c = record({ function: "cart", namespace: "shop", timestampMs: BigInt(t - 1000) });
       const d = record({ function: "other", trigger: "checkout", timestampMs: BigInt(t) });
-      await s.put([a, b, c, d]);
+      await s.put(enc([a, b, c, d]));
       expect(ids(await s.list({ function: "cart" }))).toEqual(ids([b, a]));
       expect(ids(await s.list({ function: "cart", namespace: "shop" }))).toEqual(ids([c]));
       expect(ids(await s.list({ namespace: "shop" }))).toEqual(ids([c]));
@@ -84,7 +84,7 @@ export function contractSuite(name: string, make: StoreFactory): void {
       const created = record({ status: 201, timestampMs: BigInt(t - 2) });
       const missing = record({ status: 404, timestampMs: BigInt(t - 1) });
       const broken = record({ status: 502, timestampMs: BigInt(t) });
-      await s.put([ok, created, missing, broken]);
+      await s.put(enc([ok, created, missing, broken]));
       expect(ids(await s.list({ status: "2xx" }))).toEqual(ids([created, ok]));
       expect(ids(await s.list({ status: "4xx" }))).toEqual(ids([missing]));
       expect(ids(await s.list({ status: "5XX" }))).toEqual(ids([broken]));
@@ -98,7 +98,7 @@ export function contractSuite(name: string, make: StoreFactory): void {
       const s = await fresh();
       const a = record({ trigger: "t" });
       const b = record();
-      await s.put([a, b]);
+      await s.put(enc([a, b]));
       expect(await s.delete([a.requestId, "never-there", a.requestId])).toBe(1);
       expect(await s.get(a.requestId)).toBeUndefined();
       expect(ids(await s.list({}))).toEqual([b.requestId]);
@@ -110,7 +110,7 @@ export function contractSuite(name: string, make: StoreFactory): void {
       const s = await fresh();
       const short = record({ retentionSeconds: 1n });
       const long = record({ retentionSeconds: 60n });
-      await s.put([short, long]);
+      await s.put(enc([short, long]));
       expect(ids(await s.list({ function: "hello" }))).toHaveLength(2);
       await sleep(1600);
       expect(await s.get(short.requestId)).toBeUndefined();
@@ -122,8 +122,8 @@ export function contractSuite(name: string, make: StoreFactory): void {
       const s = await fresh(3);
       const t = Date.now();
       const rs = [0, 1, 2, 3, 4].map((i) => record({ timestampMs: BigInt(t + i) }));
-      await s.put(rs.slice(0, 2));
-      await s.put(rs.slice(2));
+      await s.put(enc(rs.slice(0, 2)));
+      await s.put(enc(rs.slice(2)));
       expect(ids(await s.list({}))).toEqual(ids([rs[4]!, rs[3]!, rs[2]!]));
       expect(await s.get(rs[0]!.requestId)).toBeUndefined();
       expect(await s.get(rs[1]!.requestId)).toBeUndefined();

@@ -1,6 +1,7 @@
 // Builders for records in tests.
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { RecordSchema, type Record as RecordMsg } from "@fizz/proto";
+import { encodeRecord, type EncodedRecord } from "../record-bytes.js";
 
 let seq = 0;
 
@@ -23,3 +24,6 @@ export function record(init: MessageInitShape<typeof RecordSchema> = {}): Record
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Records as a store takes them (normalized in place, as the recorder does before storing). */
+export const enc = (records: RecordMsg[]): EncodedRecord[] => records.map((r) => encodeRecord(r));
