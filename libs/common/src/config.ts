@@ -2,7 +2,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { invalid } from "./errors.js";
-import { HOST, SERVICES, serviceAddress, splitHostPort, type ServiceName } from "./ports.js";
+import { HOST, SERVICES, routerUrl, serviceAddress, splitHostPort, type ServiceName } from "./ports.js";
 
 /**
  * Parses a service's configuration from environment variables with its zod schema, so every
@@ -37,6 +37,14 @@ export function addressField(name: ServiceName) {
     .transform((v) => serviceAddress(name, v ? { [s.env]: v } : {}))
     .refine(isHostPort, { message: `must be host:port, e.g. ${HOST}:${s.port} (port 0 picks a free port)` });
 }
+
+/** FIZZ_ROUTER as a base URL for services that call functions through the router (http URL or host:port). */
+export const routerUrlField = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => routerUrl(v ? { [SERVICES.router.env]: v } : {}))
+    .refine((v) => URL.canParse(v), { message: "must be an http URL or host:port, e.g. 127.0.0.1:8888" });
 
 /** FIZZ_STATE_DIR: the root of all local state, default ~/.fizz, made absolute. */
 export const stateDirField = () =>

@@ -5,3 +5,5 @@ export * from "./config.js";
 export * from "./lifecycle.js";
 export * from "./names.js";
 export * from "./durations.js";
+export * from "./files.js";
+export * from "./status-server.js";

@@ -1,6 +1,8 @@
 // Where every service listens by default, and the environment variables that override it.
 // One place, so the CLI, `fizz up`, the services and the tests agree.
 
+import { DEFAULT_NAMESPACE } from "./names.js";
+
 export const HOST = "127.0.0.1";
 
 export const SERVICES = {
@@ -32,6 +34,11 @@ export function routerUrl(env: NodeJS.ProcessEnv = process.env): string {
   const v = env[SERVICES.router.env];
   if (v) return /^https?:\/\//.test(v) ? v.replace(/\/+$/, "") : `http://${v}`;
   return `http://${HOST}:${SERVICES.router.port}`;
+}
+
+/** The router's internal route of a function (Fission's shape: no segment for "default"). */
+export function functionPath(namespace: string, name: string): string {
+  return !namespace || namespace === DEFAULT_NAMESPACE ? `/fizz-function/${name}` : `/fizz-function/${namespace}/${name}`;
 }
 
 /** Splits "host:port" (port 0 allowed: pick a free one). */
