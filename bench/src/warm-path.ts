@@ -1,11 +1,13 @@
 // bench/warm-path: one trivial function called directly on its runtime instance and through the
 // router, in the same run. Throughput at 50 connections, and latency one request at a time.
+// The same for a Python function and an exec (shell script) function, each against its own
+// runtime called directly.
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { executorClient } from "@fizz/clients";
 import { fizzOk, newStateDir, startPlatform } from "@fizz/e2e/platform";
-import { load, percentile, round, sequentialLatency, writeResult } from "./common.js";
+import { load, percentile, round, sequentialLatency, writeResult, type Load } from "./common.js";
 import { upAddresses } from "./platform-info.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -20,12 +22,15 @@ async function main() {
     const routed = `${p.routerUrl}/trivial`;
     await sequentialLatency(routed, 50);
     const ex = executorClient(upAddresses(p.stateDir).executor);
-    const inst = (await ex.listInstances({})).instances.find((i) => i.function.endsWith("trivial") && i.state === "specialized");
-    ex.close();
-    if (!inst) throw new Error("no specialized instance found for the benchmark function");
-    const direct = `http://${inst.address}/`;
+    /** The address of a function's (single) specialized instance, to call it directly. */
+    const directUrl = async (fn: string) => {
+      const inst = (await ex.listInstances({})).instances.find((i) => i.function.endsWith(`/${fn}`) && i.state === "specialized");
+      if (!inst) throw new Error(`no specialized instance found for the benchmark function ${fn}`);
+      return `http://${inst.address}/`;
+    };
+    const direct = await directUrl("trivial");
 
-    const bareProc = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), "bare-proxy.js"), inst.address], {
+    const bareProc = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), "bare-proxy.js"), new URL(direct).host], {
       stdio: ["ignore", "pipe", "inherit"],
     });
     const barePort = await new Promise<string>((resolve) => bareProc.stdout.once("data", (d) => resolve(String(d).trim())));
@@ -44,10 +49,38 @@ async function main() {
       runs.bare.push(await load(bare, CONNECTIONS, SECONDS));
     }
     bareProc.kill();
-    const best = (xs: typeof runs.direct) => xs.reduce((a, b) => (b.rps > a.rps ? b : a));
+    const best = (xs: Load[]) => xs.reduce((a, b) => (b.rps > a.rps ? b : a));
     const d = best(runs.direct);
     const r = best(runs.routed);
     const b = best(runs.bare);
+
+    // Python and exec: the same function shape, direct vs routed, alternated like above.
+    const langs: Record<string, { direct: Load; routed: Load; seqDirectP50: number; seqRoutedP50: number }> = {};
+    for (const [name, env, code] of [
+      ["py", "python", "./runtimes/hello.py"],
+      ["sh", "shell", "./runtimes/echo.sh"],
+    ] as const) {
+      if (env === "shell") await fizzOk(p, ["env", "create", "--name", "shell", "--image", "exec"]);
+      await fizzOk(p, ["fn", "create", "--name", name, "--env", env, "--code", code, "--url", `/${name}`, "--requestsperpod", "1000", "--concurrency", "1"]);
+      const via = `${p.routerUrl}/${name}`;
+      await sequentialLatency(via, 20);
+      const at = await directUrl(name);
+      await load(at, CONNECTIONS, 2);
+      await load(via, CONNECTIONS, 2);
+      const dl: Load[] = [];
+      const rl: Load[] = [];
+      for (let i = 0; i < 2; i++) {
+        dl.push(await load(at, CONNECTIONS, SECONDS));
+        rl.push(await load(via, CONNECTIONS, SECONDS));
+      }
+      langs[name] = {
+        direct: best(dl),
+        routed: best(rl),
+        seqDirectP50: round(percentile(await sequentialLatency(at, 500), 50), 3),
+        seqRoutedP50: round(percentile(await sequentialLatency(via, 500), 50), 3),
+      };
+    }
+    ex.close();
 
     const seqDirect = await sequentialLatency(direct, 2000);
     const seqRouted = await sequentialLatency(routed, 2000);
@@ -66,7 +99,13 @@ async function main() {
       routerVsBareProxy: round(r.rps / b.rps, 3),
       sequential: { directP50Ms: round(p50d, 3), routedP50Ms: round(p50r, 3), addedP50Ms: round(added, 3) },
       targets: { throughputRatio: 0.5, addedP50Ms: 0.3 },
+      python: langs.py,
+      exec: langs.sh,
     };
+    const langRow = (label: string, l: (typeof langs)[string]) => [
+      `| ${label}, direct to runtime | ${l.direct.rps} | ${l.direct.p50} | ${l.direct.p99} | ${l.seqDirectP50} |`,
+      `| ${label}, through router | ${l.routed.rps} | ${l.routed.p50} | ${l.routed.p99} | ${l.seqRoutedP50} |`,
+    ];
     writeResult(
       "warm-path",
       data,
@@ -80,6 +119,15 @@ async function main() {
         `Through-router throughput ratio: **${round(ratio, 3)}×** direct (target ≥ 0.5).`,
         `Router vs the bare proxy floor: **${round(r.rps / b.rps, 3)}×** (the bare proxy itself reaches ${round(b.rps / d.rps, 3)}× direct).`,
         `Added p50 latency, one request at a time: **${round(added, 3)} ms** (target ≤ 0.3 ms).`,
+        "",
+        "Other runtimes, the same way (`def main(): return \"hi …\"` with Flask's `request`; a shell script run per request):",
+        "",
+        `| path | req/s (c${CONNECTIONS}) | p50 ms | p99 ms | sequential p50 ms |`,
+        "| --- | --- | --- | --- | --- |",
+        ...langRow("python", langs.py!),
+        ...langRow("exec (sh, a process per request)", langs.sh!),
+        "",
+        `Through-router throughput ratio: python **${round(langs.py!.routed.rps / langs.py!.direct.rps, 3)}×**, exec **${round(langs.sh!.routed.rps / langs.sh!.direct.rps, 3)}×** direct.`,
       ].join("\n"),
     );
   } finally {

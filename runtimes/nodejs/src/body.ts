@@ -108,3 +108,20 @@ export function paramsOf(rawHeaders: string[]): Record<string, string> {
   }
   return params;
 }
+
+/** The body of POST /v2/specialize: {filepath, functionName}; 400 RequestError when malformed. */
+export async function specializeRequest(req: IncomingMessage): Promise<{ filepath: string; functionName: string }> {
+  const raw = hasBody(req) ? await readBody(req, 1024 * 1024) : Buffer.alloc(0);
+  let body: unknown;
+  try {
+    body = raw.length === 0 ? {} : JSON.parse(raw.toString("utf8"));
+  } catch {
+    throw new RequestError(400, "invalid JSON body: expected {filepath, functionName}");
+  }
+  const { filepath, functionName } = (body ?? {}) as { filepath?: unknown; functionName?: unknown };
+  if (typeof filepath !== "string" || filepath === "") throw new RequestError(400, "filepath is required");
+  if (functionName !== undefined && functionName !== null && typeof functionName !== "string") {
+    throw new RequestError(400, "functionName must be a string");
+  }
+  return { filepath, functionName: functionName ?? "" };
+}

@@ -5,6 +5,7 @@ import { once } from "node:events";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { fixtureDir, removeFixtures } from "./__fixtures__/harness.js";
+import { exited, readyLine } from "./__fixtures__/runtime-process.js";
 
 const pkgDir = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const mainJs = path.join(pkgDir, "dist", "main.js");
@@ -32,31 +33,6 @@ afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
   await removeFixtures();
 });
-
-/** Resolves with the first stdout line matching the ready line, rejects if the process exits first. */
-function readyLine(child: ChildProcess): Promise<{ line: string; port: number }> {
-  return new Promise((resolve, reject) => {
-    let buf = "";
-    child.stdout!.setEncoding("utf8");
-    child.stdout!.on("data", (d: string) => {
-      buf += d;
-      const m = /fizz-runtime listening on (\S+):(\d+)\n/.exec(buf);
-      if (m) resolve({ line: m[0].trim(), port: Number(m[2]) });
-    });
-    child.once("exit", (code) => reject(new Error(`runtime exited with ${code} before ready: ${buf}`)));
-  });
-}
-
-function exited(child: ChildProcess, ms: number): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`runtime still alive after ${ms} ms`)), ms);
-    child.once("exit", (code) => {
-      clearTimeout(t);
-      resolve(code);
-    });
-  });
-}
 
 async function specializeAt(base: string, functionName: string): Promise<void> {
   const res = await fetch(`${base}/v2/specialize`, { method: "POST", body: JSON.stringify({ filepath: dir, functionName }) });

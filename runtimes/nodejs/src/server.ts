@@ -6,10 +6,10 @@
 // Specializing answers 202 {"durationMs": n}; a load failure answers 500 {"error": message} and
 // leaves the runtime generic (it may be specialized again); a second specialization is 409.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { RequestError, hasBody, readBody } from "./body.js";
+import { RequestError, hasBody, readBody, specializeRequest } from "./body.js";
 import { handleRequest } from "./invoke.js";
+import { closeGracefully, listen } from "./lifecycle.js";
 import { LoadError, loadFunction, type UserFunction } from "./loader.js";
 import { logError, sendError, sendRaw } from "./respond.js";
 
@@ -99,48 +99,10 @@ export function createRuntimeServer(opts: RuntimeServerOptions = {}): RuntimeSer
       return fn !== undefined;
     },
     listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          server.removeListener("error", reject);
-          const a = server.address() as AddressInfo;
-          resolve({ host: a.address, port: a.port });
-        });
-      });
+      return listen(server, port, host);
     },
     close(graceMs = 3_000) {
       return closeGracefully(server, graceMs);
     },
   };
-}
-
-async function specializeRequest(req: IncomingMessage): Promise<{ filepath: string; functionName: string }> {
-  const raw = hasBody(req) ? await readBody(req, 1024 * 1024) : Buffer.alloc(0);
-  let body: unknown;
-  try {
-    body = raw.length === 0 ? {} : JSON.parse(raw.toString("utf8"));
-  } catch {
-    throw new RequestError(400, "invalid JSON body: expected {filepath, functionName}");
-  }
-  const { filepath, functionName } = (body ?? {}) as { filepath?: unknown; functionName?: unknown };
-  if (typeof filepath !== "string" || filepath === "") throw new RequestError(400, "filepath is required");
-  if (functionName !== undefined && functionName !== null && typeof functionName !== "string") {
-    throw new RequestError(400, "functionName must be a string");
-  }
-  return { filepath, functionName: functionName ?? "" };
-}
-
-function closeGracefully(server: Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    // Keep-alive sockets become idle after their in-flight request; drop them as soon as they do.
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    const hard = setTimeout(() => server.closeAllConnections(), graceMs);
-    server.close(() => {
-      clearInterval(sweep);
-      clearTimeout(hard);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }

@@ -27,6 +27,12 @@ describe("executor config", () => {
     );
   });
 
+  it("bounds each function's runtime log, 10 MiB unless set, and refuses budgets too small to rotate", () => {
+    expect(loadConfig(configSchema, {}, "executor").logMaxBytes).toBe(10 * 1024 * 1024);
+    expect(loadConfig(configSchema, { FIZZ_FUNCTION_LOG_MAX_BYTES: "1048576" }, "executor").logMaxBytes).toBe(1024 * 1024);
+    expect(() => loadConfig(configSchema, { FIZZ_FUNCTION_LOG_MAX_BYTES: "1000" }, "executor")).toThrow(/FIZZ_FUNCTION_LOG_MAX_BYTES/);
+  });
+
   it("maps Fission image names to local runtimes", () => {
     const rt = loadConfig(configSchema, {}, "executor").runtimes;
     for (const img of ["nodejs", "fission/node-env", "fission/node-env-22:1.0", "ghcr.io/fission/node-env-20", "node", "node:20-alpine", "node-18"])

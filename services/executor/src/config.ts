@@ -8,15 +8,24 @@ export interface RuntimeCommand {
   execPath: string;
   script: string;
   args: string[];
+  /** What to say when execPath cannot be found (a language runtime that is not installed). */
+  missing?: string;
 }
 
 // services/executor/{src,dist}/config.js → repo root.
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
-/** Built-in runtimes shipped in this repository. */
-export function builtinRuntimes(): Record<string, RuntimeCommand> {
+/** Built-in runtimes shipped in this repository; `python` is the interpreter (FIZZ_PYTHON). */
+export function builtinRuntimes(python = "python3"): Record<string, RuntimeCommand> {
   return {
     nodejs: { execPath: process.execPath, script: join(repoRoot, "runtimes", "nodejs", "dist", "main.js"), args: [] },
+    python: {
+      execPath: python,
+      script: join(repoRoot, "runtimes", "python", "main.py"),
+      args: [],
+      missing: `${python} not found: the python runtime needs Python 3 (install python3, or set FIZZ_PYTHON to an interpreter's path)`,
+    },
+    exec: { execPath: process.execPath, script: join(repoRoot, "runtimes", "exec", "dist", "main.js"), args: [] },
   };
 }
 
@@ -50,6 +59,8 @@ export const configSchema = z
     FIZZ_STORAGE: addressField("storage"),
     FIZZ_STATE_DIR: stateDirField(),
     FIZZ_RUNTIMES: runtimesJson,
+    /** The Python 3 interpreter of the built-in python runtime. */
+    FIZZ_PYTHON: z.string().min(1).default("python3"),
     /** Largest deployment archive the executor downloads and unpacks. */
     FIZZ_MAX_ARCHIVE_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
     /** How often idle specialized instances are looked for. */
@@ -60,21 +71,21 @@ export const configSchema = z
     FIZZ_DRAIN_MS: z.coerce.number().int().min(0).default(3_000),
     /** SIGTERM → SIGKILL delay when the Environment sets no terminationGracePeriod. */
     FIZZ_STOP_GRACE_MS: ms(3_000),
-    /** Per-instance runtime log cap. */
-    FIZZ_RUNTIME_LOG_MAX_BYTES: z.coerce.number().int().min(0).default(10 * 1024 * 1024),
+    /** Disk budget of each function's runtime log ($FIZZ_STATE_DIR/logs), its one rotated file included. */
+    FIZZ_FUNCTION_LOG_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(10 * 1024 * 1024),
   })
   .transform((e) => ({
     address: e.FIZZ_EXECUTOR,
     admin: e.FIZZ_ADMIN,
     storage: e.FIZZ_STORAGE,
     stateDir: e.FIZZ_STATE_DIR,
-    runtimes: { ...builtinRuntimes(), ...e.FIZZ_RUNTIMES } as Record<string, RuntimeCommand>,
+    runtimes: { ...builtinRuntimes(e.FIZZ_PYTHON), ...e.FIZZ_RUNTIMES } as Record<string, RuntimeCommand>,
     maxArchiveBytes: e.FIZZ_MAX_ARCHIVE_BYTES,
     reapIntervalMs: e.FIZZ_REAP_INTERVAL_MS,
     startTimeoutMs: e.FIZZ_RUNTIME_START_TIMEOUT_MS,
     drainMs: e.FIZZ_DRAIN_MS,
     stopGraceMs: e.FIZZ_STOP_GRACE_MS,
-    logMaxBytes: e.FIZZ_RUNTIME_LOG_MAX_BYTES,
+    logMaxBytes: e.FIZZ_FUNCTION_LOG_MAX_BYTES,
   }));
 
 export type ExecutorConfig = z.infer<typeof configSchema>;

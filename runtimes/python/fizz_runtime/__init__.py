@@ -1,0 +1,1 @@
+"""Fizz's Python runtime: Fission's Python environment contract on the standard library."""
