@@ -1,12 +1,14 @@
-// Composition root: Informer over the controller, the process backend, the pool manager and
-// the ExecutorService gRPC server.
+// Composition root: Informer over the controller, the process backend, the pool manager, the
+// runtime log store and the ExecutorService gRPC server.
+import { join } from "node:path";
 import { silentLogger, type Logger, type Service } from "@fizz/common";
-import { adminClient, Informer, storageClient, type AdminClient, type StorageClient } from "@fizz/clients";
-import { Kind } from "@fizz/proto";
+import { adminClient, Informer, keyOf, metaOf, storageClient, type AdminClient, type InformerEvent, type StorageClient } from "@fizz/clients";
+import { Kind, type Resource } from "@fizz/proto";
 import { startRpcServer, type RpcServer } from "@fizz/rpc";
 import type { RuntimeBackend } from "./backend/backend.js";
 import { ProcessBackend } from "./backend/process-backend.js";
 import type { ExecutorConfig } from "./config.js";
+import { LogStore } from "./logs/log-store.js";
 import { PoolManager } from "./poolmgr/poolmgr.js";
 import { executorBinding } from "./service.js";
 
@@ -16,6 +18,7 @@ export class Executor implements Service {
   private storage?: StorageClient;
   private informer?: Informer;
   private pm?: PoolManager;
+  private logs?: LogStore;
 
   constructor(
     readonly config: ExecutorConfig,
@@ -26,10 +29,11 @@ export class Executor implements Service {
 
   async start(): Promise<void> {
     const c = this.config;
+    const logs = (this.logs = new LogStore({ dir: join(c.stateDir, "logs"), maxBytes: c.logMaxBytes }, this.log.child({ component: "logs" })));
     const backend =
       this.backend ??
       new ProcessBackend(
-        { stateDir: c.stateDir, runtimes: c.runtimes, startTimeoutMs: c.startTimeoutMs, logMaxBytes: c.logMaxBytes, defaultGraceMs: c.stopGraceMs },
+        { stateDir: c.stateDir, runtimes: c.runtimes, startTimeoutMs: c.startTimeoutMs, logs, defaultGraceMs: c.stopGraceMs },
         this.log.child({ component: "backend" }),
       );
     // Before anything spawns: kill what a crashed previous run left behind.
@@ -42,18 +46,25 @@ export class Executor implements Service {
       () => (this.storage ??= storageClient(c.storage)),
       { maxArchiveBytes: c.maxArchiveBytes, reapIntervalMs: c.reapIntervalMs, drainMs: c.drainMs, stopGraceMs: c.stopGraceMs },
       this.log.child({ component: "poolmgr" }),
+      logs,
     );
     this.pm.start();
+    this.informer.on("event", (e) => dropLogs(logs, e));
     await this.informer.start();
-    this.server = await startRpcServer(c.address, [executorBinding(this.pm)], this.log);
+    // Logs of what was deleted while the executor was down.
+    await logs.prune(keysOf(this.informer, Kind.FUNCTION), keysOf(this.informer, Kind.ENVIRONMENT));
+    this.server = await startRpcServer(c.address, [executorBinding(this.pm, logs, this.informer)], this.log);
     this.log.info({ address: this.server.address, stateDir: c.stateDir }, "executor serving");
   }
 
   async stop(): Promise<void> {
+    // Followed log streams end first, or the server would wait for them.
+    this.logs?.endFollowers();
     await this.server?.stop();
     this.informer?.stop();
     // No runtime outlives the executor.
     await this.pm?.stop();
+    await this.logs?.close();
     this.admin?.close();
     this.storage?.close();
     this.server = undefined;
@@ -65,8 +76,23 @@ export class Executor implements Service {
     return this.server?.address;
   }
 
+  /** The runtime log store, for tests and diagnostics. */
+  get logStore(): LogStore | undefined {
+    return this.logs;
+  }
+
   /** The pool manager, for tests and diagnostics. */
   get poolManager(): PoolManager | undefined {
     return this.pm;
   }
 }
+
+const keyOfResource = (r: Resource) => keyOf(metaOf(r).namespace, metaOf(r).name);
+
+function dropLogs(logs: LogStore, e: InformerEvent): void {
+  if (e.type !== "deleted") return;
+  if (e.resource.kind.case === "function") void logs.removeFunction(keyOfResource(e.resource));
+  else if (e.resource.kind.case === "environment") void logs.removeEnvironment(keyOfResource(e.resource));
+}
+
+const keysOf = (informer: Informer, kind: Kind) => new Set(informer.list(kind).map(keyOfResource));

@@ -1,9 +1,12 @@
-// ExecutorService over gRPC: a thin mapping onto the pool manager.
+// ExecutorService over gRPC: a thin mapping onto the pool manager and the runtime log store.
 import { ExecutorService } from "@fizz/proto";
+import { keyOf, type Informer } from "@fizz/clients";
 import { bind, type ServiceBinding } from "@fizz/rpc";
+import type { LogStore } from "./logs/log-store.js";
+import { getFunction } from "./poolmgr/lookup.js";
 import type { PoolManager } from "./poolmgr/poolmgr.js";
 
-export function executorBinding(pm: PoolManager): ServiceBinding {
+export function executorBinding(pm: PoolManager, logs: LogStore, informer: Informer): ServiceBinding {
   return bind(ExecutorService, {
     getServiceForFunction: (req) => pm.getServiceForFunction(req.function, req.busyAddresses),
     tapServices: async (req) => {
@@ -15,5 +18,12 @@ export function executorBinding(pm: PoolManager): ServiceBinding {
       return {};
     },
     listInstances: async () => ({ instances: pm.list() }),
+    functionLogs: async function* (req, ctx) {
+      const fn = getFunction(informer, req.function);
+      const key = keyOf(fn.metadata?.namespace, fn.metadata?.name ?? "");
+      const filter = { sinceMs: Number(req.sinceMs), tail: req.tail };
+      const lines = req.follow ? logs.follow(key, filter, ctx.signal) : await logs.read(key, filter);
+      for await (const l of lines) yield { timeMs: BigInt(l.timeMs), instanceId: l.instanceId, stream: l.stream, text: l.text };
+    },
   });
 }

@@ -30,7 +30,8 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-export async function startPlatform(): Promise<Platform> {
+/** `env`: extra executor settings (e.g. FIZZ_FUNCTION_LOG_MAX_BYTES). */
+export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
   const stateDir = await mkdtemp(join(tmpdir(), "fizz-executor-"));
   const controller = new Controller(loadConfig(controllerSchema, { FIZZ_ADMIN: "127.0.0.1:0", FIZZ_STATE_DIR: stateDir }, "controller"));
   await controller.start();
@@ -40,7 +41,7 @@ export async function startPlatform(): Promise<Platform> {
     new Executor(
       loadConfig(
         configSchema,
-        { ...EXECUTOR_TEST_ENV, FIZZ_EXECUTOR: "127.0.0.1:0", FIZZ_ADMIN: controller.address, FIZZ_STORAGE: storage.address, FIZZ_STATE_DIR: stateDir },
+        { ...EXECUTOR_TEST_ENV, ...env, FIZZ_EXECUTOR: "127.0.0.1:0", FIZZ_ADMIN: controller.address, FIZZ_STORAGE: storage.address, FIZZ_STATE_DIR: stateDir },
         "executor",
       ),
     );

@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FizzError, silentLogger } from "@fizz/common";
+import { until } from "../__fixtures__/platform.js";
 import { builtinRuntimes } from "../config.js";
+import { LogStore } from "../logs/log-store.js";
 import type { InstanceExit } from "./backend.js";
 import { ProcessBackend } from "./process-backend.js";
 
@@ -23,16 +25,18 @@ const alive = (pid: number) => {
 
 let stateDir: string;
 let backend: ProcessBackend;
+let logs: LogStore;
 const exits: InstanceExit[] = [];
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "fizz-backend-"));
+  logs = new LogStore({ dir: join(stateDir, "logs"), maxBytes: 1024 * 1024 });
   backend = new ProcessBackend(
     {
       stateDir,
       runtimes: { ...builtinRuntimes(), never: script("never-ready.cjs"), dies: script("dies.cjs"), chatty: script("chatty.cjs") },
       startTimeoutMs: 1500,
-      logMaxBytes: 64 * 1024,
+      logs,
       defaultGraceMs: 1000,
     },
     silentLogger,
@@ -43,6 +47,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await backend.stopAll(0);
+  await logs.close();
   await rm(stateDir, { recursive: true, force: true });
 });
 
@@ -54,13 +59,14 @@ describe("ProcessBackend", () => {
     expect(backend.isAlive(inst.id)).toBe(true);
     const pids = JSON.parse(readFileSync(join(stateDir, "executor", "pids.json"), "utf8")) as { instances: Array<{ pid: number }> };
     expect(pids.instances.map((e) => e.pid)).toContain(inst.pid);
-    // The log is written through a stream: give it a moment to reach the disk.
-    const logFile = join(inst.workDir, "runtime.log");
-    for (let i = 0; i < 100 && !readFileSync(logFile, "utf8").includes("listening"); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(readFileSync(logFile, "utf8")).toMatch(/fizz-runtime listening on/);
+    // A warm instance's output is its environment's, kept after the instance is gone.
+    const own = async () => (await logs.readEnvironment("default/test")).filter((l) => l.instanceId === inst.id);
+    const said = await until("the announcement in the log", async () => (await own()).map((l) => `${l.stream} ${l.text}`).find((t) => t.includes("listening")));
+    expect(said).toMatch(/^stdout fizz-runtime listening on 127\.0\.0\.1:\d+$/);
     await backend.stop(inst.id);
     expect(alive(inst.pid!)).toBe(false);
     expect(existsSync(inst.workDir)).toBe(false);
+    expect((await own()).length).toBeGreaterThan(0);
     expect(exits.find((e) => e.id === inst.id)).toMatchObject({ expected: true });
   });
 
@@ -83,12 +89,13 @@ describe("ProcessBackend", () => {
     expect(err.message).toMatch(/code 3.*boom: cannot start/s);
   });
 
-  it("accepts a stdout announcement and caps the log file", async () => {
+  it("accepts a stdout announcement and logs what the runtime writes after it, line by line", async () => {
     const inst = await backend.start(spec("chatty"));
-    const log = join(inst.workDir, "runtime.log");
-    for (let i = 0; i < 250 && !/log truncated/.test(readFileSync(log, "utf8")); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(readFileSync(log, "utf8")).toMatch(/log truncated/);
-    expect(statSync(log).size).toBeLessThan(66 * 1024);
+    const lines = await until("200 lines of output", async () => {
+      const mine = (await logs.readEnvironment("default/test")).filter((l) => l.instanceId === inst.id && l.text.startsWith("x"));
+      return mine.length === 200 && mine;
+    });
+    expect(lines.every((l) => l.text.length === 1023 && l.stream === "stdout")).toBe(true);
     await backend.stop(inst.id);
   });
 

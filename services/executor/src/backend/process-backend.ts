@@ -1,12 +1,14 @@
 // Local backend: every instance is a forked runtime process with an IPC channel, so it dies
-// with the executor; stdout/stderr go to a bounded per-instance log file.
+// with the executor; its stdout/stderr go, line by line, to the LogStore (runtime logs by function).
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { FizzError, precondition, type Logger } from "@fizz/common";
 import { runtimeNameOf, type RuntimeCommand } from "../config.js";
+import { STDERR, STDOUT } from "../logs/instance-output.js";
+import type { LogStore } from "../logs/log-store.js";
 import type { BackendInstance, InstanceExit, InstanceSpec, RuntimeBackend } from "./backend.js";
 import { killOrphans, PidFile } from "./pids.js";
 
@@ -14,7 +16,8 @@ export interface ProcessBackendOptions {
   stateDir: string;
   runtimes: Record<string, RuntimeCommand>;
   startTimeoutMs: number;
-  logMaxBytes: number;
+  /** Where instances' output goes. */
+  logs: LogStore;
   defaultGraceMs: number;
 }
 
@@ -22,40 +25,13 @@ interface Proc {
   id: string;
   child: ChildProcess;
   script: string;
+  /** RuntimeCommand.missing: the message when execPath does not exist. */
+  missing?: string;
   stopping: boolean;
   exited: Promise<void>;
 }
 
 const LISTENING = /listening on (\[[^\]]+\]|[^\s:]+):(\d+)/;
-
-/** Appends to a file until maxBytes, then drops the rest, but always drains the pipe. */
-class BoundedLog {
-  private out?: WriteStream;
-  private written = 0;
-  /** Last bytes seen, for error messages when a runtime dies during startup. */
-  tail = "";
-
-  constructor(path: string, private readonly maxBytes: number) {
-    if (maxBytes > 0) this.out = createWriteStream(path, { flags: "a" }).on("error", () => (this.out = undefined));
-  }
-
-  write(chunk: Buffer) {
-    this.tail = (this.tail + chunk.toString("utf8")).slice(-2000);
-    if (!this.out) return;
-    if (this.written + chunk.length > this.maxBytes) {
-      this.out.end(`\n[fizz] runtime log truncated at ${this.maxBytes} bytes\n`);
-      this.out = undefined;
-      return;
-    }
-    this.written += chunk.length;
-    this.out.write(chunk);
-  }
-
-  close() {
-    this.out?.end();
-    this.out = undefined;
-  }
-}
 
 // What a runtime inherits from the executor: like a container, it gets a clean environment and
 // whatever its Environment's spec.runtime.env adds. Not the executor's own settings (FIZZ_*
@@ -112,7 +88,7 @@ export class ProcessBackend implements RuntimeBackend {
     const id = `${envName}-${randomBytes(5).toString("hex")}`;
     const workDir = join(this.instancesDir, id);
     mkdirSync(workDir, { recursive: true });
-    const log = new BoundedLog(join(workDir, "runtime.log"), this.opts.logMaxBytes);
+    const output = this.opts.logs.instance(id, spec.environment);
 
     // FIZZ_USERFUNC_DIR: where interface-v1 runtimes look for `user`.
     const env: NodeJS.ProcessEnv = { ...baseEnv(), ...spec.env, PORT: "0", HOST: "127.0.0.1", FIZZ_USERFUNC_DIR: join(workDir, "userfunc") };
@@ -124,23 +100,28 @@ export class ProcessBackend implements RuntimeBackend {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       serialization: "json",
     });
-    const p: Proc = { id, child, script: cmd.script, stopping: false, exited: undefined as unknown as Promise<void> };
+    const p: Proc = { id, child, script: cmd.script, missing: cmd.missing, stopping: false, exited: undefined as unknown as Promise<void> };
     p.exited = new Promise<void>((resolve) => {
-      child.once("exit", (code, signal) => {
+      const gone = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (!this.procs.has(id)) return;
         this.procs.delete(id);
         void this.pids.changed();
-        log.close();
         for (const l of this.listeners) l({ id, code, signal, expected: p.stopping });
         resolve();
-      });
+      };
+      child.once("exit", gone);
+      // A process that never started (execPath not found) emits "error" and no "exit".
+      child.once("error", () => child.pid === undefined && gone(null, null));
     });
-    child.stdout?.on("data", (c: Buffer) => log.write(c));
-    child.stderr?.on("data", (c: Buffer) => log.write(c));
+    // "close", not "exit": output the runtime wrote just before exiting may still be in the pipes.
+    child.once("close", () => output.close());
+    child.stdout?.on("data", (c: Buffer) => output.write(STDOUT, c));
+    child.stderr?.on("data", (c: Buffer) => output.write(STDERR, c));
     this.procs.set(id, p);
     void this.pids.changed();
 
     try {
-      const port = await this.waitReady(p, log, spec);
+      const port = await this.waitReady(p, spec);
       return { id, address: `127.0.0.1:${port}`, pid: child.pid, workDir };
     } catch (err) {
       await this.stop(id, 0);
@@ -148,13 +129,16 @@ export class ProcessBackend implements RuntimeBackend {
     }
   }
 
-  private waitReady(p: Proc, log: BoundedLog, spec: InstanceSpec): Promise<number> {
+  private waitReady(p: Proc, spec: InstanceSpec): Promise<number> {
     const { child } = p;
+    // The last output while starting, for the announcement and for error messages; not kept after.
+    let tail = "";
     return new Promise<number>((resolve, reject) => {
       const done = (err: Error | undefined, port?: number) => {
         clearTimeout(timer);
         child.off("message", onMessage);
         child.stdout?.off("data", onStdout);
+        child.stderr?.off("data", keep);
         child.off("error", onError);
         child.off("exit", onExit);
         if (err) reject(err);
@@ -164,17 +148,22 @@ export class ProcessBackend implements RuntimeBackend {
         const msg = m as { ready?: unknown; port?: unknown } | null;
         if (msg && msg.ready === true && typeof msg.port === "number") done(undefined, msg.port);
       };
+      const keep = (c: Buffer) => void (tail = (tail + c.toString("utf8")).slice(-2000));
       // Runtimes without IPC support announce themselves on stdout.
-      const onStdout = () => {
-        const m = LISTENING.exec(log.tail);
+      const onStdout = (c: Buffer) => {
+        keep(c);
+        const m = LISTENING.exec(tail);
         if (m) done(undefined, Number(m[2]));
       };
-      const onError = (err: Error) => done(new FizzError("UNAVAILABLE", `runtime for ${spec.environment} failed to start: ${err.message}`));
+      const onError = (err: NodeJS.ErrnoException) => {
+        const why = err.code === "ENOENT" && p.missing ? p.missing : err.message;
+        done(new FizzError("UNAVAILABLE", `runtime for ${spec.environment} failed to start: ${why}`, "RUNTIME_START_FAILED"));
+      };
       const onExit = (code: number | null, signal: string | null) =>
         done(
           new FizzError(
             "UNAVAILABLE",
-            `runtime for ${spec.environment} exited during startup (${signal ?? `code ${code}`}): ${log.tail.trim().slice(-500)}`,
+            `runtime for ${spec.environment} exited during startup (${signal ?? `code ${code}`}): ${tail.trim().slice(-500)}`,
             "RUNTIME_START_FAILED",
           ),
         );
@@ -184,6 +173,7 @@ export class ProcessBackend implements RuntimeBackend {
       );
       child.on("message", onMessage);
       child.stdout?.on("data", onStdout);
+      child.stderr?.on("data", keep);
       child.once("error", onError);
       child.once("exit", onExit);
     });

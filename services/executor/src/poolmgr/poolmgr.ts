@@ -5,6 +5,7 @@ import { DEFAULT_NAMESPACE, FizzError, type Logger } from "@fizz/common";
 import { DEFAULTS, keyOf, poolsizeOf, type Informer, type InformerEvent, type StorageClient } from "@fizz/clients";
 import { InstanceSchema, Kind, type Environment, type Instance as InstanceMsg, type ObjectRef } from "@fizz/proto";
 import type { InstanceExit, InstanceSpec, RuntimeBackend } from "../backend/backend.js";
+import type { LogStore } from "../logs/log-store.js";
 import { ArchiveFetcher, unpack } from "./archive.js";
 import { EnvPool } from "./env-pool.js";
 import { getFunction, resolveParts, type FunctionParts } from "./lookup.js";
@@ -48,6 +49,8 @@ export class PoolManager {
     storage: () => StorageClient,
     private readonly opts: PoolManagerOptions,
     private readonly log: Logger,
+    /** Told which function an instance runs, so its output lands in that function's log. */
+    private readonly logs?: LogStore,
   ) {
     this.archives = new ArchiveFetcher(storage, opts.maxArchiveBytes);
   }
@@ -117,6 +120,8 @@ export class PoolManager {
     inst.state = "specializing";
     inst.lastUsed = Date.now();
     this.registry.assign(inst, fnKey, rv);
+    // Before specializing: what the function prints while it loads is its own.
+    this.logs?.assign(inst.id, fnKey);
     try {
       const functionName = fn.spec?.package?.functionName ?? "";
       const v1 = env.spec?.version === 1;

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file fizz/v1/executor.proto.
  */
 export const file_fizz_v1_executor: GenFile = /*@__PURE__*/
-  fileDesc("ChZmaXp6L3YxL2V4ZWN1dG9yLnByb3RvEgdmaXp6LnYxIlEKEUdldFNlcnZpY2VSZXF1ZXN0EiQKCGZ1bmN0aW9uGAEgASgLMhIuZml6ei52MS5PYmplY3RSZWYSFgoOYnVzeV9hZGRyZXNzZXMYAiADKAkiawoSR2V0U2VydmljZVJlc3BvbnNlEg8KB2FkZHJlc3MYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSIQoZZnVuY3Rpb25fcmVzb3VyY2VfdmVyc2lvbhgDIAEoCRIMCgRjb2xkGAQgASgIIicKElRhcFNlcnZpY2VzUmVxdWVzdBIRCglhZGRyZXNzZXMYASADKAkiFQoTVGFwU2VydmljZXNSZXNwb25zZSJRChhSZXBvcnRVbnJlYWNoYWJsZVJlcXVlc3QSJAoIZnVuY3Rpb24YASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIPCgdhZGRyZXNzGAIgASgJIhsKGVJlcG9ydFVucmVhY2hhYmxlUmVzcG9uc2UiFgoUTGlzdEluc3RhbmNlc1JlcXVlc3QifQoISW5zdGFuY2USCgoCaWQYASABKAkSEwoLZW52aXJvbm1lbnQYAiABKAkSEAoIZnVuY3Rpb24YAyABKAkSDwoHYWRkcmVzcxgEIAEoCRINCgVzdGF0ZRgFIAEoCRILCgNwaWQYBiABKAUSEQoJbGFzdF91c2VkGAcgASgJIj0KFUxpc3RJbnN0YW5jZXNSZXNwb25zZRIkCglpbnN0YW5jZXMYASADKAsyES5maXp6LnYxLkluc3RhbmNlMtkCCg9FeGVjdXRvclNlcnZpY2USUAoVR2V0U2VydmljZUZvckZ1bmN0aW9uEhouZml6ei52MS5HZXRTZXJ2aWNlUmVxdWVzdBobLmZpenoudjEuR2V0U2VydmljZVJlc3BvbnNlEkgKC1RhcFNlcnZpY2VzEhsuZml6ei52MS5UYXBTZXJ2aWNlc1JlcXVlc3QaHC5maXp6LnYxLlRhcFNlcnZpY2VzUmVzcG9uc2USWgoRUmVwb3J0VW5yZWFjaGFibGUSIS5maXp6LnYxLlJlcG9ydFVucmVhY2hhYmxlUmVxdWVzdBoiLmZpenoudjEuUmVwb3J0VW5yZWFjaGFibGVSZXNwb25zZRJOCg1MaXN0SW5zdGFuY2VzEh0uZml6ei52MS5MaXN0SW5zdGFuY2VzUmVxdWVzdBoeLmZpenoudjEuTGlzdEluc3RhbmNlc1Jlc3BvbnNlYgZwcm90bzM", [file_fizz_v1_meta]);
+  fileDesc("ChZmaXp6L3YxL2V4ZWN1dG9yLnByb3RvEgdmaXp6LnYxIlEKEUdldFNlcnZpY2VSZXF1ZXN0EiQKCGZ1bmN0aW9uGAEgASgLMhIuZml6ei52MS5PYmplY3RSZWYSFgoOYnVzeV9hZGRyZXNzZXMYAiADKAkiawoSR2V0U2VydmljZVJlc3BvbnNlEg8KB2FkZHJlc3MYASABKAkSEwoLaW5zdGFuY2VfaWQYAiABKAkSIQoZZnVuY3Rpb25fcmVzb3VyY2VfdmVyc2lvbhgDIAEoCRIMCgRjb2xkGAQgASgIIicKElRhcFNlcnZpY2VzUmVxdWVzdBIRCglhZGRyZXNzZXMYASADKAkiFQoTVGFwU2VydmljZXNSZXNwb25zZSJRChhSZXBvcnRVbnJlYWNoYWJsZVJlcXVlc3QSJAoIZnVuY3Rpb24YASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIPCgdhZGRyZXNzGAIgASgJIhsKGVJlcG9ydFVucmVhY2hhYmxlUmVzcG9uc2UiFgoUTGlzdEluc3RhbmNlc1JlcXVlc3QifQoISW5zdGFuY2USCgoCaWQYASABKAkSEwoLZW52aXJvbm1lbnQYAiABKAkSEAoIZnVuY3Rpb24YAyABKAkSDwoHYWRkcmVzcxgEIAEoCRINCgVzdGF0ZRgFIAEoCRILCgNwaWQYBiABKAUSEQoJbGFzdF91c2VkGAcgASgJIj0KFUxpc3RJbnN0YW5jZXNSZXNwb25zZRIkCglpbnN0YW5jZXMYASADKAsyES5maXp6LnYxLkluc3RhbmNlImsKE0Z1bmN0aW9uTG9nc1JlcXVlc3QSJAoIZnVuY3Rpb24YASABKAsyEi5maXp6LnYxLk9iamVjdFJlZhIQCghzaW5jZV9tcxgCIAEoAxIMCgR0YWlsGAMgASgNEg4KBmZvbGxvdxgEIAEoCCJNCgdMb2dMaW5lEg8KB3RpbWVfbXMYASABKAMSEwoLaW5zdGFuY2VfaWQYAiABKAkSDgoGc3RyZWFtGAMgASgJEgwKBHRleHQYBCABKAkymwMKD0V4ZWN1dG9yU2VydmljZRJQChVHZXRTZXJ2aWNlRm9yRnVuY3Rpb24SGi5maXp6LnYxLkdldFNlcnZpY2VSZXF1ZXN0GhsuZml6ei52MS5HZXRTZXJ2aWNlUmVzcG9uc2USSAoLVGFwU2VydmljZXMSGy5maXp6LnYxLlRhcFNlcnZpY2VzUmVxdWVzdBocLmZpenoudjEuVGFwU2VydmljZXNSZXNwb25zZRJaChFSZXBvcnRVbnJlYWNoYWJsZRIhLmZpenoudjEuUmVwb3J0VW5yZWFjaGFibGVSZXF1ZXN0GiIuZml6ei52MS5SZXBvcnRVbnJlYWNoYWJsZVJlc3BvbnNlEk4KDUxpc3RJbnN0YW5jZXMSHS5maXp6LnYxLkxpc3RJbnN0YW5jZXNSZXF1ZXN0Gh4uZml6ei52MS5MaXN0SW5zdGFuY2VzUmVzcG9uc2USQAoMRnVuY3Rpb25Mb2dzEhwuZml6ei52MS5GdW5jdGlvbkxvZ3NSZXF1ZXN0GhAuZml6ei52MS5Mb2dMaW5lMAFiBnByb3RvMw", [file_fizz_v1_meta]);
 
 /**
  * @generated from message fizz.v1.GetServiceRequest
@@ -221,6 +221,82 @@ export const ListInstancesResponseSchema: GenMessage<ListInstancesResponse> = /*
   messageDesc(file_fizz_v1_executor, 8);
 
 /**
+ * @generated from message fizz.v1.FunctionLogsRequest
+ */
+export type FunctionLogsRequest = Message<"fizz.v1.FunctionLogsRequest"> & {
+  /**
+   * @generated from field: fizz.v1.ObjectRef function = 1;
+   */
+  function?: ObjectRef | undefined;
+
+  /**
+   * Only lines written at or after this time, in ms since the epoch (0: from the oldest kept).
+   *
+   * @generated from field: int64 since_ms = 2;
+   */
+  sinceMs: bigint;
+
+  /**
+   * Only the last `tail` lines of what is kept (after `since_ms`); 0: all of them.
+   *
+   * @generated from field: uint32 tail = 3;
+   */
+  tail: number;
+
+  /**
+   * Keep streaming lines as they are written.
+   *
+   * @generated from field: bool follow = 4;
+   */
+  follow: boolean;
+};
+
+/**
+ * Describes the message fizz.v1.FunctionLogsRequest.
+ * Use `create(FunctionLogsRequestSchema)` to create a new message.
+ */
+export const FunctionLogsRequestSchema: GenMessage<FunctionLogsRequest> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_executor, 9);
+
+/**
+ * @generated from message fizz.v1.LogLine
+ */
+export type LogLine = Message<"fizz.v1.LogLine"> & {
+  /**
+   * When the executor read the line from the runtime, in ms since the epoch.
+   *
+   * @generated from field: int64 time_ms = 1;
+   */
+  timeMs: bigint;
+
+  /**
+   * @generated from field: string instance_id = 2;
+   */
+  instanceId: string;
+
+  /**
+   * stdout | stderr
+   *
+   * @generated from field: string stream = 3;
+   */
+  stream: string;
+
+  /**
+   * The line without its newline (invalid UTF-8 replaced).
+   *
+   * @generated from field: string text = 4;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message fizz.v1.LogLine.
+ * Use `create(LogLineSchema)` to create a new message.
+ */
+export const LogLineSchema: GenMessage<LogLine> = /*@__PURE__*/
+  messageDesc(file_fizz_v1_executor, 10);
+
+/**
  * @generated from service fizz.v1.ExecutorService
  */
 export const ExecutorService: GenService<{
@@ -262,6 +338,18 @@ export const ExecutorService: GenService<{
     methodKind: "unary";
     input: typeof ListInstancesRequestSchema;
     output: typeof ListInstancesResponseSchema;
+  },
+  /**
+   * A function's runtime output (stdout/stderr of every instance it ran on), oldest first.
+   * NOT_FOUND for an unknown function. With follow, new lines stream as they are written
+   * until the client cancels or the function is deleted.
+   *
+   * @generated from rpc fizz.v1.ExecutorService.FunctionLogs
+   */
+  functionLogs: {
+    methodKind: "server_streaming";
+    input: typeof FunctionLogsRequestSchema;
+    output: typeof LogLineSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_fizz_v1_executor, 0);
