@@ -27,6 +27,8 @@ const invalidCases: Array<[string, ResourceInit, string | RegExp]> = [
   ["a timer needs a function", timer("t2", { functionref: undefined }), "spec.functionref is required"],
   ["timers call one function by name", timer("t3", { functionref: { type: "function-weights", functionweights: { a: 100 } } }), 'spec.functionref.type "function-weights" is not supported: use "name"'],
   ["timer methods are HTTP methods", timer("t4", { method: "BREW" }), 'spec.method "BREW" is not one of'],
+  ["a timer's cron must parse", timer("t5", { cron: "0 3 * * FUNDAY" }), 'timetrigger "t5": spec.cron "0 3 * * FUNDAY": day-of-week field "FUNDAY": "FUNDAY" is not a number or a name (SUN-SAT)'],
+  ["a timer's @every is a duration", timer("t6", { cron: "@every soon" }), 'spec.cron "@every soon": "soon" is not a duration'],
   ["an mq trigger needs a known queue type", mqt("m1", { messageQueueType: "rabbit" }), 'spec.messageQueueType "rabbit" is not supported: use nats or kafka'],
   ["an mq trigger needs a topic", mqt("m2", { topic: "" }), "spec.topic is required"],
   ["topics have no wildcards", mqt("m3", { topic: "orders.>" }), 'spec.topic "orders.>" must not contain spaces or wildcards'],

@@ -3,6 +3,7 @@
 // with the function's 404, as in Fission.
 import type { CanaryConfig, MessageQueueTrigger, TimeTrigger } from "@fizz/proto";
 import { parseDurationSeconds } from "@fizz/common";
+import { parseCron } from "@fizz/cron";
 import { HTTP_METHODS } from "./routes.js";
 import { checkNamed, validateFunctionRef, type Fail } from "./validate-common.js";
 
@@ -16,6 +17,11 @@ export function validateTimeTrigger(t: TimeTrigger, fail: Fail): void {
   if (!s) throw fail("spec is required (spec.cron and spec.functionref)");
   s.cron = s.cron.trim();
   if (!s.cron) throw fail('spec.cron is required (e.g. "0 3 * * *" or "@every 5s")');
+  try {
+    parseCron(s.cron);
+  } catch (err) {
+    throw fail(`spec.${(err as Error).message}`);
+  }
   validateFunctionRef(s.functionref, fail, false);
   s.method = s.method.trim().toUpperCase() || TIME_TRIGGER_DEFAULTS.method;
   if (!(HTTP_METHODS as readonly string[]).includes(s.method)) throw fail(`spec.method "${s.method}" is not one of ${HTTP_METHODS.join(", ")}`);

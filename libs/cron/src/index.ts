@@ -1,0 +1,1 @@
+export { parseCron, nextN, countBetween, TIME_ZONE, type Schedule } from "./schedule.js";
