@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what the platform and its tests need on a fresh Debian machine with Node 20:
-# pnpm, and the Debian packages later suites use (redis-server for the recorder's Redis store tests;
+# pnpm, and the Debian packages later suites use (redis-server for the recorder's Redis store tests, nats-server for the mqtrigger's;
 # add them to APT_PACKAGES, they are installed only when missing).
 set -euo pipefail
 
-APT_PACKAGES=(redis-server)
+APT_PACKAGES=(redis-server nats-server)
 
 if ! command -v pnpm >/dev/null 2>&1; then
   echo "installing pnpm 12…"
