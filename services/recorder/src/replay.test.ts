@@ -51,7 +51,7 @@ beforeAll(async () => {
     });
     await admin.create({ resource: wrap(create(FunctionSchema, { metadata: meta(`shop-v${v}`), spec: { environment: meta("nodejs"), package: { packageref: meta(`code-v${v}`) } } })) });
   }
-  router = new Router(routerConfig({ FIZZ_ROUTER: "127.0.0.1:0", FIZZ_ADMIN: controller.address!, FIZZ_EXECUTOR: executor.address! }), silentLogger);
+  router = new Router(routerConfig({ FIZZ_STATE_DIR: dir, FIZZ_ROUTER: "127.0.0.1:0", FIZZ_ADMIN: controller.address!, FIZZ_EXECUTOR: executor.address! }), silentLogger);
   await router.start();
   recorder = new Recorder(configSchema.parse({ FIZZ_RECORDER: "127.0.0.1:0", FIZZ_ROUTER: router.url, FIZZ_STATE_DIR: dir }));
   await recorder.start();

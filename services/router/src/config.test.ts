@@ -1,5 +1,19 @@
 import { describe, expect, it } from "@jest/globals";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { routerConfig } from "./config.js";
+
+const ASYNC_DEFAULTS = {
+  dir: join(homedir(), ".fizz", "router", "invocations"),
+  attempts: 3,
+  backoffMs: 1000,
+  concurrency: 10,
+  maxQueued: 1000,
+  maxQueuedBytes: 256 * 1024 * 1024,
+  resultBytes: 64 * 1024,
+  retention: 10_000,
+  retentionMs: 24 * 3_600_000,
+};
 
 describe("routerConfig", () => {
   it("has defaults for everything", () => {
@@ -12,6 +26,7 @@ describe("routerConfig", () => {
       tapIntervalMs: 5000,
       recorder: "127.0.0.1:9094",
       recordFlushMs: 200,
+      async: ASYNC_DEFAULTS,
     });
   });
 
@@ -26,6 +41,15 @@ describe("routerConfig", () => {
       FIZZ_ROUTER_TAP_INTERVAL_MS: "100",
       FIZZ_RECORDER: "10.0.0.3:3",
       FIZZ_ROUTER_RECORD_FLUSH_MS: "50",
+      FIZZ_STATE_DIR: "/var/fizz",
+      FIZZ_ROUTER_ASYNC_ATTEMPTS: "5",
+      FIZZ_ROUTER_ASYNC_BACKOFF_MS: "10",
+      FIZZ_ROUTER_ASYNC_CONCURRENCY: "2",
+      FIZZ_ROUTER_ASYNC_QUEUE: "7",
+      FIZZ_ROUTER_ASYNC_QUEUE_BYTES: "4096",
+      FIZZ_ROUTER_ASYNC_RESULT_BYTES: "0",
+      FIZZ_ROUTER_ASYNC_RETENTION: "3",
+      FIZZ_ROUTER_ASYNC_RETENTION_AGE: "90m",
     });
     expect(c).toEqual({
       listen: "0.0.0.0:0",
@@ -36,12 +60,31 @@ describe("routerConfig", () => {
       tapIntervalMs: 100,
       recorder: "10.0.0.3:3",
       recordFlushMs: 50,
+      async: {
+        dir: "/var/fizz/router/invocations",
+        attempts: 5,
+        backoffMs: 10,
+        concurrency: 2,
+        maxQueued: 7,
+        maxQueuedBytes: 4096,
+        resultBytes: 0,
+        retention: 3,
+        retentionMs: 90 * 60_000,
+      },
     });
   });
 
   it("rejects bad numbers with one message naming them", () => {
     expect(() => routerConfig({ FIZZ_ROUTER_MAX_BODY_BYTES: "lots", FIZZ_ROUTER_RETRY_ATTEMPTS: "0" })).toThrow(
       /FIZZ_ROUTER_MAX_BODY_BYTES[\s\S]*FIZZ_ROUTER_RETRY_ATTEMPTS/,
+    );
+  });
+
+  it("rejects bad async settings by name", () => {
+    expect(() => routerConfig({ FIZZ_ROUTER_ASYNC_RETENTION_AGE: "a day" })).toThrow(/FIZZ_ROUTER_ASYNC_RETENTION_AGE: must be a duration such as 30m, 24h or 7d/);
+    expect(() => routerConfig({ FIZZ_ROUTER_ASYNC_RETENTION_AGE: "0s" })).toThrow(/FIZZ_ROUTER_ASYNC_RETENTION_AGE/);
+    expect(() => routerConfig({ FIZZ_ROUTER_ASYNC_ATTEMPTS: "0", FIZZ_ROUTER_ASYNC_CONCURRENCY: "-1" })).toThrow(
+      /FIZZ_ROUTER_ASYNC_ATTEMPTS[\s\S]*FIZZ_ROUTER_ASYNC_CONCURRENCY/,
     );
   });
 });

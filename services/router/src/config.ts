@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { loadConfig, serviceAddress } from "@fizz/common";
+import { join } from "node:path";
+import { loadConfig, parseDurationMs, serviceAddress, stateDirField } from "@fizz/common";
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
@@ -9,7 +10,40 @@ const schema = z.object({
   FIZZ_ROUTER_RETRY_BACKOFF_MS: int(20, 0),
   FIZZ_ROUTER_TAP_INTERVAL_MS: int(5000, 10),
   FIZZ_ROUTER_RECORD_FLUSH_MS: int(200, 10),
+  FIZZ_STATE_DIR: stateDirField(),
+  FIZZ_ROUTER_ASYNC_ATTEMPTS: int(3, 1),
+  FIZZ_ROUTER_ASYNC_BACKOFF_MS: int(1000, 0),
+  FIZZ_ROUTER_ASYNC_CONCURRENCY: int(10, 1),
+  FIZZ_ROUTER_ASYNC_QUEUE: int(1000, 1),
+  FIZZ_ROUTER_ASYNC_QUEUE_BYTES: int(256 * 1024 * 1024, 1),
+  FIZZ_ROUTER_ASYNC_RESULT_BYTES: int(64 * 1024, 0),
+  FIZZ_ROUTER_ASYNC_RETENTION: int(10_000, 1),
+  FIZZ_ROUTER_ASYNC_RETENTION_AGE: z
+    .string()
+    .default("24h")
+    .transform((v) => parseDurationMs(v) ?? NaN)
+    .refine((ms) => ms > 0, { message: "must be a duration such as 30m, 24h or 7d" }),
 });
+
+/** Async invocations (X-Fizz-Invoke-Mode: async), see async/invoker.ts. */
+export interface AsyncConfig {
+  /** Where invocations are kept: $FIZZ_STATE_DIR/router/invocations. */
+  dir: string;
+  /** Attempts per invocation (5xx, 429, timeouts, unreachable are retried). */
+  attempts: number;
+  /** Wait before the second attempt; doubles every attempt. */
+  backoffMs: number;
+  /** Invocations running at once. */
+  concurrency: number;
+  /** Unfinished invocations (queued + running) at most, and their request bytes; past either, 503. */
+  maxQueued: number;
+  maxQueuedBytes: number;
+  /** Response body bytes kept per invocation; the rest only sets `truncated`. */
+  resultBytes: number;
+  /** Finished invocations kept at most (count, and age in ms since they finished). */
+  retention: number;
+  retentionMs: number;
+}
 
 export interface RouterConfig {
   /** host:port to listen on (port 0 = ephemeral). */
@@ -32,9 +66,10 @@ export interface RouterConfig {
   recorder: string;
   /** How often recorded pairs are shipped (sooner when a batch fills up). */
   recordFlushMs: number;
+  async: AsyncConfig;
 }
 
-/** The router's configuration from environment variables (FIZZ_ROUTER, FIZZ_ADMIN, FIZZ_EXECUTOR, FIZZ_RECORDER, FIZZ_ROUTER_*). */
+/** The router's configuration from environment variables (FIZZ_ROUTER, FIZZ_ADMIN, FIZZ_EXECUTOR, FIZZ_RECORDER, FIZZ_STATE_DIR, FIZZ_ROUTER_*). */
 export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig {
   const c = loadConfig(schema, env, "router");
   return {
@@ -46,5 +81,16 @@ export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig
     tapIntervalMs: c.FIZZ_ROUTER_TAP_INTERVAL_MS,
     recorder: serviceAddress("recorder", env),
     recordFlushMs: c.FIZZ_ROUTER_RECORD_FLUSH_MS,
+    async: {
+      dir: join(c.FIZZ_STATE_DIR, "router", "invocations"),
+      attempts: c.FIZZ_ROUTER_ASYNC_ATTEMPTS,
+      backoffMs: c.FIZZ_ROUTER_ASYNC_BACKOFF_MS,
+      concurrency: c.FIZZ_ROUTER_ASYNC_CONCURRENCY,
+      maxQueued: c.FIZZ_ROUTER_ASYNC_QUEUE,
+      maxQueuedBytes: c.FIZZ_ROUTER_ASYNC_QUEUE_BYTES,
+      resultBytes: c.FIZZ_ROUTER_ASYNC_RESULT_BYTES,
+      retention: c.FIZZ_ROUTER_ASYNC_RETENTION,
+      retentionMs: c.FIZZ_ROUTER_ASYNC_RETENTION_AGE,
+    },
   };
 }

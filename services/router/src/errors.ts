@@ -1,12 +1,12 @@
-import type { ServerResponse } from "node:http";
 import { isFizzError, type ErrorCode } from "@fizz/common";
+import type { ProxyResponse } from "./exchange.js";
 
 /**
  * Writes `{"error": ..., "code": ..., "reason"?: ...}` unless the response already started;
  * `requestId` becomes X-Fizz-Request-Id; `reason` is the stable finer code (PACKAGE_NOT_BUILT…).
  */
 export function sendError(
-  res: ServerResponse,
+  res: ProxyResponse,
   status: number,
   code: ErrorCode | string,
   message: string,
@@ -29,7 +29,7 @@ export function sendError(
 }
 
 /** HTTP answer for an executor failure (GetServiceForFunction). */
-export function sendExecutorError(res: ServerResponse, err: unknown, id?: string): void {
+export function sendExecutorError(res: ProxyResponse, err: unknown, id?: string): void {
   if (!isFizzError(err)) {
     sendError(res, 500, "INTERNAL", err instanceof Error ? err.message : String(err), undefined, id);
     return;

@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import type { IncomingHttpHeaders } from "node:http";
+import type { Readable } from "node:stream";
 import type { Dispatcher } from "undici";
 import type { Recording } from "./recording/recording.js";
 
@@ -10,6 +11,31 @@ export class BodyTooLarge extends Error {
 /** Thrown into the upstream request when our client went away. */
 export class ClientGone extends Error {
   readonly code = "FIZZ_CLIENT_GONE";
+}
+
+/**
+ * The request the proxy reads: node's IncomingMessage, or an async invocation's stored request
+ * (async/capture.ts). Types only: the sync path still gets node's own objects.
+ */
+export type ProxyRequest = Readable & {
+  readonly url?: string | undefined;
+  readonly method?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly socket: { readonly remoteAddress?: string | undefined };
+};
+
+/** Where the proxy writes the answer: node's ServerResponse, or an async invocation's capture. */
+export interface ProxyResponse {
+  statusCode: number;
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  readonly writableEnded: boolean;
+  readonly writableFinished: boolean;
+  writeHead(status: number, headers: string[] | Record<string, string | number>): unknown;
+  write(chunk: Buffer): boolean;
+  end(body?: string): unknown;
+  destroy(): unknown;
+  once(event: "close" | "drain" | "finish", listener: () => void): unknown;
 }
 
 // Connection-level headers that must not be forwarded either way (RFC 9110 §7.6.1), plus
@@ -42,7 +68,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private finished = false;
 
   constructor(
-    private readonly res: ServerResponse,
+    private readonly res: ProxyResponse,
     private readonly done: (err: Error | undefined) => void,
     private readonly requestId: string,
     /** Set only for sampled requests: gets a copy of the head and body, changes nothing. */
@@ -108,7 +134,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
  * and leave no way to answer 413. Nothing is read until undici pulls, so a refused connection
  * leaves the body untouched for the next attempt.
  */
-export async function* limitedBody(req: IncomingMessage, max: number): AsyncGenerator<Buffer> {
+export async function* limitedBody(req: Readable, max: number): AsyncGenerator<Buffer> {
   let total = 0;
   for (;;) {
     const chunk = req.read() as Buffer | null;
@@ -124,7 +150,7 @@ export async function* limitedBody(req: IncomingMessage, max: number): AsyncGene
   }
 }
 
-function readable(req: IncomingMessage): Promise<void> {
+function readable(req: Readable): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       req.off("readable", done);

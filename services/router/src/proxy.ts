@@ -1,13 +1,13 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Readable } from "node:stream";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
 import type { Logger } from "@fizz/common";
 import type { WarmCache, Instance } from "./cache/warm.js";
 import type { RouteTable } from "./routes/table.js";
-import type { FnInfo } from "./routes/types.js";
+import type { FnInfo, FnSlot } from "./routes/types.js";
 import type { ExecutorApi } from "./executor.js";
 import type { Taps } from "./taps.js";
-import { BodyTooLarge, ClientGone, Exchange, HOP_BY_HOP, limitedBody } from "./exchange.js";
+import { BodyTooLarge, ClientGone, Exchange, HOP_BY_HOP, limitedBody, type ProxyRequest, type ProxyResponse } from "./exchange.js";
 import { sendError, sendExecutorError } from "./errors.js";
 import { REPLAY_HEADER, REQUEST_ID_HEADER, requestIdOf } from "./recording/request-id.js";
 import { Recording } from "./recording/recording.js";
@@ -33,7 +33,7 @@ const REFUSED = new Set(["ECONNREFUSED", "UND_ERR_CONNECT_TIMEOUT", "EHOSTUNREAC
 // The connection dropped before any response byte: stale keep-alive socket, or the instance died.
 const RESET = new Set(["ECONNRESET", "UND_ERR_SOCKET", "EPIPE"]);
 
-type Body = IncomingMessage | AsyncIterable<Buffer> | null;
+type Body = Readable | AsyncIterable<Buffer> | null;
 
 /** Matches a request, gets an instance from the warm cache and streams the exchange with undici. */
 export class Proxy {
@@ -41,7 +41,8 @@ export class Proxy {
 
   constructor(private readonly o: ProxyOptions) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** `onFunction` (async invocations) learns which function the route picked. */
+  async handle(req: ProxyRequest, res: ProxyResponse, onFunction?: (fn: FnInfo) => void): Promise<void> {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
     const path = q < 0 ? url : url.slice(0, q);
@@ -51,6 +52,7 @@ export class Proxy {
     if (!m) return sendError(res, 404, "NOT_FOUND", `no route for ${method} ${path}`, undefined, id);
     const fn = m.slot.fn;
     if (!fn) return sendError(res, 404, "NOT_FOUND", `function "${m.slot.name}" not found in namespace "${m.slot.namespace}"`, undefined, id);
+    if (onFunction) onFunction(fn);
 
     const max = this.o.maxBodyBytes;
     const cl = req.headers["content-length"];
@@ -108,7 +110,7 @@ export class Proxy {
             path: target,
             headers,
             // undici streams async iterables too; its typings only list Readable.
-            body: body() as IncomingMessage | null,
+            body: body() as Readable | null,
             headersTimeout: fn.spec.functionTimeoutMs,
             bodyTimeout: fn.spec.functionTimeoutMs,
           },
@@ -144,6 +146,12 @@ export class Proxy {
     }
   }
 
+  /** The function a request would go to now (weighted routes: one pick), without proxying. */
+  functionFor(method: string, url: string, host: string | undefined): FnSlot | undefined {
+    const q = url.indexOf("?");
+    return this.o.table().match(method, q < 0 ? url : url.slice(0, q), host)?.slot;
+  }
+
   async close(): Promise<void> {
     const pools = [...this.pools.values()];
     this.pools.clear();
@@ -175,13 +183,13 @@ export class Proxy {
   }
 }
 
-function tooLarge(res: ServerResponse, max: number, id: string): void {
+export function tooLarge(res: ProxyResponse, max: number, id: string): void {
   // The unread body stays on the socket: close it after answering.
   sendError(res, 413, "PAYLOAD_TOO_LARGE", `request body exceeds ${max} bytes`, { connection: "close" }, id);
 }
 
 /** The client's headers minus hop-by-hop ones, plus the function's identity and path params. */
-function forwardHeaders(req: IncomingMessage, fn: FnInfo, params: string[] | undefined): Record<string, string | string[]> {
+function forwardHeaders(req: ProxyRequest, fn: FnInfo, params: string[] | undefined): Record<string, string | string[]> {
   const h: Record<string, string | string[]> = {};
   const src = req.headers;
   for (const k in src) {

@@ -1,117 +1,34 @@
-// The router against the real controller and executor (local runtime processes). Packages use
-// literal deployment archives, so no storage service is involved.
+// The router against the real controller and executor (local runtime processes).
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import http from "node:http";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { silentLogger } from "@fizz/common";
-import { adminClient, wrap, type AdminClient } from "@fizz/clients";
-import { create } from "@bufbuild/protobuf";
-import { EnvironmentSchema, FunctionSchema, HTTPTriggerSchema, Kind, PackageSchema, type HTTPTriggerSpec } from "@fizz/proto";
-import { Controller, configSchema as controllerConfig } from "@fizz/controller";
-import { Executor, configSchema as executorConfig } from "@fizz/executor";
-import { Router } from "./router.js";
-import { routerConfig } from "./config.js";
+import { wrap } from "@fizz/clients";
+import { Kind } from "@fizz/proto";
+import type { Router } from "./router.js";
+import { eventually, get as fetchFrom, startBackend, type Backend } from "./__fixtures__/platform.js";
 
-// One module, behaviour chosen by query: echo, sleep, crash, or hang and record the hang-up.
-const CODE = `
-const fs = require("node:fs");
-module.exports = async (context) => {
-  const req = context.request;
-  const q = req.query;
-  if (q.crash) process.exit(3);
-  if (q.hang) {
-    context.response.on("close", () => fs.writeFileSync(q.hang, "closed"));
-    return new Promise(() => {});
-  }
-  if (q.sleep) await new Promise((r) => setTimeout(r, Number(q.sleep)));
-  return {
-    status: Number(q.status || 200),
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ url: req.url, method: req.method, pid: process.pid, headers: req.headers, body: req.rawBody.toString() }),
-  };
-};`;
-
-const dir = mkdtempSync(join(tmpdir(), "fizz-router-it-"));
-let controller: Controller;
-let executor: Executor;
+let backend: Backend;
 let router: Router;
-let admin: AdminClient;
 let base: string;
+let dir: string;
 
-type FnSpec = { functionTimeout?: number; concurrency?: number; requestsPerPod?: number };
-type TriggerSpec = Partial<Omit<HTTPTriggerSpec, "$typeName" | "functionref">> & { functionref: { type: string; name: string } };
-const meta = (name: string) => ({ name, namespace: "default" });
-
-async function addFunction(name: string, spec: FnSpec = {}) {
-  await admin.create({
-    resource: wrap(
-      create(FunctionSchema, {
-        metadata: meta(name),
-        spec: { environment: meta("nodejs"), package: { packageref: meta("code") }, ...spec },
-      }),
-    ),
-  });
-}
-
-async function addTrigger(name: string, spec: TriggerSpec) {
-  const r = await admin.create({ resource: wrap(create(HTTPTriggerSchema, { metadata: meta(name), spec })) });
-  return r;
-}
-
-async function get(path: string, init?: RequestInit) {
-  const res = await fetch(`${base}${path}`, init);
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, headers: res.headers, json, text };
-}
-
-/** Polls until `fn` returns true, or fails after `ms`. */
-async function eventually(fn: () => Promise<boolean> | boolean, ms: number) {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`condition not met within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const get = (path: string, init?: RequestInit) => fetchFrom(base, path, init);
 
 beforeAll(async () => {
-  const env = { FIZZ_STATE_DIR: dir, FIZZ_ADMIN: "127.0.0.1:0", FIZZ_STORAGE: "127.0.0.1:0", FIZZ_EXECUTOR: "127.0.0.1:0" };
-  controller = new Controller(controllerConfig.parse(env), silentLogger);
-  await controller.start();
-  const wired = { ...env, FIZZ_ADMIN: controller.address!, FIZZ_STORAGE: "127.0.0.1:1" };
-  executor = new Executor(executorConfig.parse(wired), silentLogger);
-  await executor.start();
-  admin = adminClient(controller.address!);
-  await admin.create({ resource: wrap(create(EnvironmentSchema, { metadata: meta("nodejs"), spec: { runtime: { image: "nodejs" }, poolsize: 2 } })) });
-  await admin.create({
-    resource: wrap(create(PackageSchema, { metadata: meta("code"), spec: { environment: meta("nodejs"), deployment: { type: "literal", literal: Buffer.from(CODE) } } })),
-  });
-  await addFunction("echo");
-  await addFunction("slow", { functionTimeout: 1 });
-  await addFunction("single", { concurrency: 1, requestsPerPod: 1 });
-  await addTrigger("users", { relativeurl: "/users/{id}", functionref: { type: "name", name: "echo" } });
-  await addTrigger("api", { prefix: "/api", functionref: { type: "name", name: "echo" } });
-  router = new Router(
-    routerConfig({ FIZZ_ROUTER: "127.0.0.1:0", FIZZ_ADMIN: controller.address!, FIZZ_EXECUTOR: executor.address!, FIZZ_ROUTER_MAX_BODY_BYTES: "1000" }),
-    silentLogger,
-  );
-  await router.start();
+  backend = await startBackend("fizz-router-it-");
+  dir = backend.dir;
+  await backend.addFunction("echo");
+  await backend.addFunction("slow", { functionTimeout: 1 });
+  await backend.addFunction("single", { concurrency: 1, requestsPerPod: 1 });
+  await backend.addTrigger("users", { relativeurl: "/users/{id}", functionref: { type: "name", name: "echo" } });
+  await backend.addTrigger("api", { prefix: "/api", functionref: { type: "name", name: "echo" } });
+  router = await backend.router({ FIZZ_ROUTER_MAX_BODY_BYTES: "1000" });
   base = router.url;
 }, 60_000);
 
 afterAll(async () => {
-  await router?.stop();
-  admin?.close();
-  await executor?.stop();
-  await controller?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  await backend?.stop();
 }, 30_000);
 
 describe("router with real services", () => {
@@ -143,10 +60,10 @@ describe("router with real services", () => {
   });
 
   it("moves to the new version when the function changes", async () => {
-    const r = await admin.get({ kind: Kind.FUNCTION, namespace: "default", name: "echo" });
+    const r = await backend.admin.get({ kind: Kind.FUNCTION, namespace: "default", name: "echo" });
     const fn = r.kind.case === "function" ? r.kind.value : undefined;
     fn!.spec!.functionTimeout = 30;
-    const updated = await admin.update({ resource: wrap(fn!) });
+    const updated = await backend.admin.update({ resource: wrap(fn!) });
     const rv = updated.kind.case === "function" ? updated.kind.value.metadata?.resourceVersion : "";
     await eventually(async () => {
       const h = (await get("/fizz-function/echo")).json.headers as Record<string, string>;
@@ -163,13 +80,13 @@ describe("router with real services", () => {
   it("applies trigger create, update and delete within a second", async () => {
     expect((await get("/live")).status).toBe(404);
     const t0 = Date.now();
-    const created = await addTrigger("live", { relativeurl: "/live", functionref: { type: "name", name: "echo" } });
+    const created = await backend.addTrigger("live", { relativeurl: "/live", functionref: { type: "name", name: "echo" } });
     await eventually(async () => (await get("/live")).status === 200, 1000);
     const t = created.kind.case === "httpTrigger" ? created.kind.value : undefined;
     t!.spec!.relativeurl = "/live2";
-    await admin.update({ resource: wrap(t!) });
+    await backend.admin.update({ resource: wrap(t!) });
     await eventually(async () => (await get("/live2")).status === 200 && (await get("/live")).status === 404, 1000);
-    await admin.delete({ kind: Kind.HTTP_TRIGGER, namespace: "default", name: "live" });
+    await backend.admin.delete({ kind: Kind.HTTP_TRIGGER, namespace: "default", name: "live" });
     await eventually(async () => (await get("/live2")).status === 404, 1000);
     expect(Date.now() - t0).toBeLessThan(5000);
   });

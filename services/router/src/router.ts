@@ -21,6 +21,7 @@ import { Taps } from "./taps.js";
 import { buildServer } from "./server.js";
 import { RecorderIndex } from "./recording/selector.js";
 import { Shipper, type RecordSink, type ShipperOptions } from "./recording/shipper.js";
+import { AsyncInvoker } from "./async/invoker.js";
 
 const STOP_GRACE_MS = 5000;
 
@@ -47,6 +48,7 @@ export class Router implements Service {
   private readonly shipper: Shipper;
   private recorders = RecorderIndex.NONE;
   private readonly proxy: Proxy;
+  private readonly invoker: AsyncInvoker;
   private readonly app: FastifyInstance;
   private table = RouteTable.empty();
   private synced = false;
@@ -86,8 +88,10 @@ export class Router implements Service {
       recorders: () => this.recorders,
       shipper: this.shipper,
     });
+    this.invoker = new AsyncInvoker({ ...config.async, maxBodyBytes: config.maxBodyBytes }, this.proxy, this.log.child({ component: "async" }));
     this.app = buildServer({
       proxy: this.proxy,
+      invocations: this.invoker,
       maxBodyBytes: config.maxBodyBytes,
       ready: () => this.synced,
       debug: () => this.debug(),
@@ -106,6 +110,8 @@ export class Router implements Service {
     this.synced = true;
     this.taps.start();
     this.shipper.start();
+    // After the first sync, so re-run invocations see the real route table.
+    await this.invoker.start();
     this.log.info({ address: this.bound, routes: this.table.routes.length }, "router serving");
   }
 
@@ -116,6 +122,8 @@ export class Router implements Service {
     const cut = setTimeout(() => this.app.server.closeAllConnections(), STOP_GRACE_MS);
     await this.app.close();
     clearTimeout(cut);
+    // Running attempts are interrupted and stored as queued: the next start runs them again.
+    await this.invoker.stop();
     await this.shipper.stop();
     await this.proxy.close();
     for (const c of this.owned) c.close();
@@ -158,7 +166,7 @@ export class Router implements Service {
 
   /** Counters for /_fizz/stats. */
   stats() {
-    return this.shipper.snapshot();
+    return { ...this.shipper.snapshot(), async: this.invoker.stats() };
   }
 
   private debug() {

@@ -2,6 +2,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Proxy } from "./proxy.js";
 import { sendError } from "./errors.js";
+import type { AsyncInvoker } from "./async/invoker.js";
+import { INVOKE_MODE_HEADER } from "./async/invocation.js";
+import { isInvocationsPath, registerInvocationRoutes } from "./async/routes.js";
 
 export interface ServerOptions {
   proxy: Proxy;
@@ -12,10 +15,12 @@ export interface ServerOptions {
   debug: () => unknown;
   /** Counters for /_fizz/stats (recorded, shipped, droppedRecords, ...). */
   stats?: () => unknown;
+  /** Async invocations (X-Fizz-Invoke-Mode, /fizz-invocations); the header is ignored without it. */
+  invocations?: AsyncInvoker;
 }
 
 // Requests fastify serves; everything else goes straight to the proxy.
-const isControlPath = (url: string) => url === "/healthz" || url.startsWith("/_fizz/");
+const isControlPath = (url: string) => url === "/healthz" || url.startsWith("/_fizz/") || isInvocationsPath(url);
 
 /**
  * The fastify front: it keeps /healthz and /_fizz/*; every other request goes to the proxy,
@@ -25,8 +30,11 @@ const isControlPath = (url: string) => url === "/healthz" || url.startsWith("/_f
  * Bodies are never parsed: the raw request stream goes upstream as it arrives.
  */
 export function buildServer(o: ServerOptions): FastifyInstance {
+  const inv = o.invocations;
   const forwardRaw = (req: IncomingMessage, res: ServerResponse) => {
-    o.proxy.handle(req, res).catch((err: Error) => sendError(res, 500, "INTERNAL", err.message));
+    // The one thing async invocation costs a sync request: this header lookup.
+    const p = inv && req.headers[INVOKE_MODE_HEADER] !== undefined ? inv.handle(req, res) : o.proxy.handle(req, res);
+    p.catch((err: Error) => sendError(res, 500, "INTERNAL", err.message));
   };
   const app = Fastify({
     serverFactory: (fastifyHandler) => {
@@ -51,6 +59,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   });
   app.get("/_fizz/routes", async () => o.debug());
   app.get("/_fizz/stats", async () => (o.stats ? o.stats() : {}));
+  if (inv) registerInvocationRoutes(app, inv);
 
   // Only /_fizz/* paths fastify does not know reach these.
   const forward = (request: FastifyRequest, reply: FastifyReply) => {

@@ -3,7 +3,7 @@
 import type { Command } from "commander";
 import { routerUrl } from "@fizz/common/ports";
 import { run } from "../../context.js";
-import { FizzError } from "@fizz/common/errors";
+import { routerRequest } from "../../router-http.js";
 import { collect, intArg, normalizeMethods, parseHeaders, queryString, readBody, slashed } from "../../flags.js";
 
 interface Opts {
@@ -62,22 +62,7 @@ export function register(group: Command): void {
         const [method = "GET"] = normalizeMethods([o.method]);
         const url = testUrl(routerUrl(), o.name, o.subpath, o.query);
         const body = await readBody(o.body);
-        const { request } = await import("undici");
-        let res;
-        try {
-          res = await request(url, {
-            method: method as "GET",
-            headers: parseHeaders(o.header),
-            body,
-            headersTimeout: o.timeout * 1000,
-            bodyTimeout: o.timeout * 1000,
-          });
-        } catch (err) {
-          const code = (err as { code?: string }).code;
-          if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "UND_ERR_CONNECT_TIMEOUT")
-            throw new FizzError("UNAVAILABLE", `cannot reach the router at ${routerUrl()} (is the platform running? start it with 'pnpm start' or set FIZZ_ROUTER)`);
-          throw err;
-        }
+        const res = await routerRequest(url, { method, headers: parseHeaders(o.header), body, timeoutMs: o.timeout * 1000 });
         const text = Buffer.from(await res.body.arrayBuffer());
         if (o.verbose) {
           process.stdout.write(`HTTP ${res.statusCode}\n`);
