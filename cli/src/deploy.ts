@@ -68,6 +68,22 @@ export function buildTrigger(o: TriggerOptions): HTTPTrigger {
   });
 }
 
+/** The Function `fn create` makes, with Fission's defaults written out. */
+export function buildFunction(o: FunctionOptions, pkgName: string, functionName: string): FnResource {
+  return create(FunctionSchema, {
+    metadata: { name: o.name, namespace: o.namespace },
+    spec: {
+      environment: { name: o.env, namespace: o.namespace },
+      package: { packageref: { name: pkgName, namespace: o.namespace }, functionName },
+      invokeStrategy: { strategyType: "execution", executionStrategy: { executorType: o.executortype ?? "poolmgr" } },
+      functionTimeout: o.fntimeout ?? 60,
+      idletimeout: o.idletimeout ?? 120,
+      concurrency: o.concurrency ?? 500,
+      requestsPerPod: o.requestsperpod ?? 1,
+    },
+  });
+}
+
 /** The package for --code / --src / --deploy: `<fn>-<random>`, labelled as made for the function. */
 export async function functionPackage(o: { name: string; namespace: string; env: string } & ArchiveFlags, upload: Uploader) {
   return makePackage(
@@ -81,11 +97,31 @@ export async function functionPackage(o: { name: string; namespace: string; env:
   );
 }
 
-export async function createFunction(api: AdminClient, o: FunctionOptions, upload: Uploader): Promise<Created> {
+/** Checks `fn create`'s flags; returns which archive flag was given (undefined: --pkg). */
+export function functionArchiveFlag(o: FunctionOptions): "src" | "deploy" | "code" | undefined {
   checkName(o.name, "function name");
   const which = archiveFlag(o, false);
   if ((which === undefined) === (o.pkg === undefined)) throw usage("give one of --code FILE, --src PATH, --deploy PATH or --pkg NAME");
   if (o.pkg !== undefined && o.buildcmd !== undefined) throw usage("--buildcmd builds source code: use it with --src, not --pkg");
+  return which;
+}
+
+/** The HTTPTrigger `fn create --url/--prefix` makes (GET by default for --url), or undefined. */
+export function functionTrigger(o: FunctionOptions, name: string): HTTPTrigger | undefined {
+  if (o.url === undefined && o.prefix === undefined) return undefined;
+  return buildTrigger({
+    name,
+    namespace: o.namespace,
+    functionref: { type: "name", name: o.name },
+    url: o.url,
+    prefix: o.prefix,
+    methods: o.methods?.length ? o.methods : o.url !== undefined ? ["GET"] : [],
+    host: o.host,
+  });
+}
+
+export async function createFunction(api: AdminClient, o: FunctionOptions, upload: Uploader): Promise<Created> {
+  const which = functionArchiveFlag(o);
   const { wrap } = await import("@fizz/clients/resources");
   const undo: Array<() => Promise<void>> = [];
   try {
@@ -99,39 +135,13 @@ export async function createFunction(api: AdminClient, o: FunctionOptions, uploa
       functionName = o.entrypoint ?? made.functionName ?? "";
       undo.push(() => deleteResource(api, "package", o.namespace, pkgName));
     }
-    const fn = unwrap(
-      await api.create({
-        resource: wrap(
-          create(FunctionSchema, {
-            metadata: { name: o.name, namespace: o.namespace },
-            spec: {
-              environment: { name: o.env, namespace: o.namespace },
-              package: { packageref: { name: pkgName, namespace: o.namespace }, functionName },
-              invokeStrategy: { strategyType: "execution", executionStrategy: { executorType: o.executortype ?? "poolmgr" } },
-              functionTimeout: o.fntimeout ?? 60,
-              idletimeout: o.idletimeout ?? 120,
-              concurrency: o.concurrency ?? 500,
-              requestsPerPod: o.requestsperpod ?? 1,
-            },
-          }),
-        ),
-      }),
-      "function",
-    );
+    const fn = unwrap(await api.create({ resource: wrap(buildFunction(o, pkgName, functionName)) }), "function");
     undo.push(() => deleteResource(api, "function", o.namespace, o.name));
     let trigger: HTTPTrigger | undefined;
     if (o.url !== undefined || o.prefix !== undefined) {
       // The trigger takes the function's name unless another trigger already has it.
       const taken = await findResource(api, "httpTrigger", o.namespace, o.name);
-      const t = buildTrigger({
-        name: taken ? derivedName(o.name) : o.name,
-        namespace: o.namespace,
-        functionref: { type: "name", name: o.name },
-        url: o.url,
-        prefix: o.prefix,
-        methods: o.methods?.length ? o.methods : o.url !== undefined ? ["GET"] : [],
-        host: o.host,
-      });
+      const t = functionTrigger(o, taken ? derivedName(o.name) : o.name)!;
       trigger = unwrap(await api.create({ resource: wrap(t) }), "httpTrigger");
     }
     return { fn, pkg, trigger };

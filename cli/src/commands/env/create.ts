@@ -7,6 +7,7 @@ import { intArg } from "../../flags.js";
 import { printResources } from "../../output.js";
 import { unwrap } from "../../resources.js";
 import { ENV_TABLE } from "./table.js";
+import { saveSpec } from "../../spec/save.js";
 
 interface Opts {
   name: string;
@@ -17,6 +18,7 @@ interface Opts {
   buildcmd?: string;
   graceperiod?: number;
   keeparchive?: boolean;
+  spec?: boolean;
 }
 
 export function register(group: Command): void {
@@ -31,6 +33,7 @@ export function register(group: Command): void {
     .option("--buildcmd <cmd>", "build command the builder runs")
     .option("--graceperiod <seconds>", "grace period when stopping instances", intArg)
     .option("--keeparchive", "keep the deployment archive unpacked as is")
+    .option("--spec", "write the spec file (specs/…) instead of creating it; apply with fizz spec apply")
     .action(
       run<Opts>(async (o, g) => {
         const env = create(EnvironmentSchema, {
@@ -44,6 +47,7 @@ export function register(group: Command): void {
             keeparchive: o.keeparchive ?? false,
           },
         });
+        if (o.spec) return void (await saveSpec(`env-${o.name}.yaml`, [env]));
         const { wrap } = await import("@fizz/clients/resources");
         const made = unwrap(await (await adminApi()).create({ resource: wrap(env) }), "environment");
         if (g.output === "table") say(`environment '${made.metadata?.name}' created`);

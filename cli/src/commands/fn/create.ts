@@ -9,6 +9,7 @@ import { createFunction, describeRoute } from "../../deploy.js";
 import { collect, intArg, normalizeMethods, slashed } from "../../flags.js";
 import { formatDocs } from "../../output.js";
 import { isBuilding } from "../../package.js";
+import { saveFunctionSpec } from "../../spec/save-package.js";
 
 interface Opts {
   name: string;
@@ -30,6 +31,7 @@ interface Opts {
   concurrency?: number;
   requestsperpod?: number;
   executortype?: string;
+  spec?: boolean;
 }
 
 export function register(group: Command): void {
@@ -53,22 +55,21 @@ export function register(group: Command): void {
     .option("--concurrency <n>", "maximum instances of this function", intArg)
     .option("--requestsperpod <n>", "concurrent requests one instance takes", intArg)
     .option("--executortype <type>", "poolmgr or newdeploy", "poolmgr")
+    .option("--spec", "write the spec file (specs/…) instead of creating it; apply with fizz spec apply")
     .option("--wait", "with --src: wait until the package is built")
     .option("--timeout <seconds>", "with --wait: give up after this long", intArg, 300)
     .action(
       run<Opts>(async (o, g) => {
+        const fo = {
+          ...o,
+          namespace: g.namespace,
+          url: o.url === undefined ? undefined : slashed(o.url),
+          prefix: o.prefix === undefined ? undefined : slashed(o.prefix),
+          methods: normalizeMethods(o.method),
+        };
+        if (o.spec) return saveFunctionSpec(fo);
         const api = await adminApi();
-        const made = await createFunction(
-          api,
-          {
-            ...o,
-            namespace: g.namespace,
-            url: o.url === undefined ? undefined : slashed(o.url),
-            prefix: o.prefix === undefined ? undefined : slashed(o.prefix),
-            methods: normalizeMethods(o.method),
-          },
-          lazyUploader,
-        );
+        const made = await createFunction(api, fo, lazyUploader);
         const table = g.output === "table";
         if (table) {
           if (made.pkg) say(`package '${made.pkg.metadata?.name}' created`);

@@ -7,6 +7,7 @@ import { adminApi, run, say } from "../../context.js";
 import { usage } from "../../errors.js";
 import { collect, intArg } from "../../flags.js";
 import { parseDuration } from "../records/common.js";
+import { saveSpec } from "../../spec/save.js";
 import { printRecorders, rateArg, unwrapRecorder, wrapRecorder } from "./table.js";
 
 interface Opts {
@@ -18,6 +19,7 @@ interface Opts {
   maxBody?: number;
   redact?: string[];
   disabled?: boolean;
+  spec?: boolean;
 }
 
 export function register(group: Command): void {
@@ -32,6 +34,7 @@ export function register(group: Command): void {
     .option("--max-body <bytes>", "bodies larger than this are cut (default 65536)", intArg)
     .option("--redact <header>", "header whose value is replaced by [redacted] (repeatable; default authorization, cookie)", collect)
     .option("--disabled", "create it switched off")
+    .option("--spec", "write the spec file (specs/…) instead of creating it; apply with fizz spec apply")
     .action(
       run<Opts>(async (o, g) => {
         if (!o.function && !o.trigger?.length) throw usage("give --function or --trigger (or both)");
@@ -48,6 +51,7 @@ export function register(group: Command): void {
             redactHeaders: (o.redact ?? []).map((h) => h.toLowerCase()),
           },
         });
+        if (o.spec) return void (await saveSpec(`recorder-${o.name}.yaml`, [r]));
         const made = unwrapRecorder(await (await adminApi()).create({ resource: wrapRecorder(r) }));
         if (g.output === "table") {
           const s = made.spec;

@@ -1,12 +1,11 @@
 // How Recorder resources look (shared by the recorder verbs) and the admin calls for them.
-import { create, toJson, type JsonValue } from "@bufbuild/protobuf";
-import { Kind, RecorderSchema, ResourceSchema, type Recorder, type Resource } from "@fizz/proto";
+import { create } from "@bufbuild/protobuf";
+import { Kind, ResourceSchema, type Recorder, type Resource } from "@fizz/proto";
 import type { AdminClient } from "@fizz/clients";
 import { FizzError } from "@fizz/common/errors";
 import { InvalidArgumentError } from "commander";
-import { API_VERSION, age, formatTable } from "../../output.js";
+import { age, printResources, type TableSpec } from "../../output.js";
 import type { OutputFormat } from "../../context.js";
-import { formatDoc } from "../records/common.js";
 
 export function unwrapRecorder(r: Resource): Recorder {
   if (r.kind.case !== "recorder") throw new FizzError("INTERNAL", `expected a recorder, the admin API returned a ${r.kind.case ?? "resource with no kind"}`);
@@ -31,35 +30,22 @@ export function rateArg(v: string): number {
   return n;
 }
 
-export const recorderDoc = (r: Recorder): Record<string, JsonValue> => ({
-  apiVersion: API_VERSION,
-  kind: "Recorder",
-  ...(toJson(RecorderSchema, r) as Record<string, JsonValue>),
-});
+const RECORDER_TABLE: TableSpec<Recorder> = {
+  headers: ["NAME", "FUNCTION", "TRIGGERS", "ENABLED", "SAMPLE", "RETENTION", "MAX BODY", "REDACT", "AGE"],
+  row: (r) => {
+    const s = r.spec;
+    return [
+      r.metadata?.name ?? "",
+      s?.function || "-",
+      s?.triggers.length ? s.triggers.join(",") : "-",
+      s?.enabled ? "yes" : "no",
+      String(s?.sampleRate ?? 1),
+      s?.retention || "24h",
+      String(s?.maxBodyBytes ?? 65536),
+      s?.redactHeaders.length ? s.redactHeaders.join(",") : "authorization,cookie",
+      age(r.metadata?.creationTimestamp),
+    ];
+  },
+};
 
-export function printRecorders(items: Recorder | Recorder[], format: OutputFormat): void {
-  if (format !== "table") {
-    process.stdout.write(formatDoc(Array.isArray(items) ? items.map(recorderDoc) : recorderDoc(items), format));
-    return;
-  }
-  const list = Array.isArray(items) ? items : [items];
-  process.stdout.write(
-    formatTable(
-      ["NAME", "FUNCTION", "TRIGGERS", "ENABLED", "SAMPLE", "RETENTION", "MAX BODY", "REDACT", "AGE"],
-      list.map((r) => {
-        const s = r.spec;
-        return [
-          r.metadata?.name ?? "",
-          s?.function || "-",
-          s?.triggers.length ? s.triggers.join(",") : "-",
-          s?.enabled ? "yes" : "no",
-          String(s?.sampleRate ?? 1),
-          s?.retention || "24h",
-          String(s?.maxBodyBytes ?? 65536),
-          s?.redactHeaders.length ? s.redactHeaders.join(",") : "authorization,cookie",
-          age(r.metadata?.creationTimestamp),
-        ];
-      }),
-    ),
-  );
-}
+export const printRecorders = (items: Recorder | Recorder[], format: OutputFormat): void => printResources(items, format, RECORDER_TABLE);

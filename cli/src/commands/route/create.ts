@@ -7,6 +7,7 @@ import { collect, collectInt, normalizeMethods, pairWeights, slashed } from "../
 import { printResources } from "../../output.js";
 import { derivedName, unwrap } from "../../resources.js";
 import { ROUTE_TABLE } from "./table.js";
+import { saveSpec } from "../../spec/save.js";
 
 interface Opts {
   name?: string;
@@ -17,6 +18,7 @@ interface Opts {
   keepPrefix?: boolean;
   method?: string[];
   host?: string;
+  spec?: boolean;
 }
 
 export function register(group: Command): void {
@@ -31,6 +33,7 @@ export function register(group: Command): void {
     .option("--keep-prefix", "pass the prefix on to the function instead of stripping it")
     .option("--method <method>", "HTTP method (repeatable; default GET for --url, all for --prefix)", collect)
     .option("--host <host>", "host the route matches (default: any)")
+    .option("--spec", "write the spec file (specs/…) instead of creating it; apply with fizz spec apply")
     .action(
       run<Opts>(async (o, g) => {
         const functionref = pairWeights(o.function ?? [], o.weight ?? []);
@@ -46,6 +49,7 @@ export function register(group: Command): void {
           methods: methods.length ? methods : o.url !== undefined ? ["GET"] : [],
           host: o.host,
         });
+        if (o.spec) return void (await saveSpec(`route-${t.metadata!.name}.yaml`, [t]));
         const { wrap } = await import("@fizz/clients/resources");
         const made = unwrap(await (await adminApi()).create({ resource: wrap(t) }), "httpTrigger");
         if (g.output === "table") say(`route '${made.metadata?.name}' created: ${describeRoute(made)}`);

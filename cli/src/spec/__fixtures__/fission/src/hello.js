@@ -1,0 +1,3 @@
+module.exports = async function (context) {
+  return { status: 200, body: "hello from a fission spec\n" };
+};
