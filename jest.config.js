@@ -12,7 +12,7 @@ export default {
     {
       ...common,
       displayName: "unit",
-      testMatch: ["<rootDir>/{libs,services,runtimes,cli}/*/src/**/*.test.ts", "<rootDir>/cli/src/**/*.test.ts"],
+      testMatch: ["<rootDir>/{libs,services,runtimes,cli}/*/src/**/*.test.ts", "<rootDir>/cli/src/**/*.test.ts", "<rootDir>/deploy/src/**/*.test.ts"],
     },
     {
       ...common,
