@@ -1,45 +1,19 @@
 // Tables for people, JSON/YAML for machines. Documents use protobuf JSON (Fission's camelCase
 // field names) wrapped as Kubernetes-style objects: apiVersion, kind, metadata, spec.
 import { toJson, type JsonValue } from "@bufbuild/protobuf";
-import {
-  EnvironmentSchema,
-  FunctionSchema,
-  HTTPTriggerSchema,
-  PackageSchema,
-  type Environment,
-  type Function as FnResource,
-  type HTTPTrigger,
-  type Package,
-} from "@fizz/proto";
+import type { KindValue } from "@fizz/clients/resources";
 import { stringify } from "yaml";
 import type { OutputFormat } from "./context.js";
+import { FIZZ_API, kindOfValue } from "./spec/format.js";
 
-export const API_VERSION = "fizz.dev/v1";
+export const API_VERSION = FIZZ_API;
 
-export type AnyResource = Environment | Package | FnResource | HTTPTrigger;
+export type AnyResource = KindValue;
 
 /** A resource as a plain document: { apiVersion, kind, metadata, spec, status? }. */
 export function toDoc(r: AnyResource): Record<string, JsonValue> {
-  let body: JsonValue;
-  let kind: string;
-  switch (r.$typeName) {
-    case "fizz.v1.Environment":
-      body = toJson(EnvironmentSchema, r);
-      kind = "Environment";
-      break;
-    case "fizz.v1.Package":
-      body = toJson(PackageSchema, r);
-      kind = "Package";
-      break;
-    case "fizz.v1.Function":
-      body = toJson(FunctionSchema, r);
-      kind = "Function";
-      break;
-    default:
-      body = toJson(HTTPTriggerSchema, r);
-      kind = "HTTPTrigger";
-  }
-  return { apiVersion: API_VERSION, kind, ...(body as Record<string, JsonValue>) };
+  const k = kindOfValue(r);
+  return { apiVersion: API_VERSION, kind: k.name, ...(toJson(k.schema, r) as Record<string, JsonValue>) };
 }
 
 /** JSON or YAML text of one resource or a list of them. */

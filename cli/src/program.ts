@@ -8,7 +8,10 @@ import * as envUpdate from "./commands/env/update.js";
 import * as fnCreate from "./commands/fn/create.js";
 import * as fnDelete from "./commands/fn/delete.js";
 import * as fnGet from "./commands/fn/get.js";
+import * as fnInvocation from "./commands/fn/invocation.js";
+import * as fnInvocations from "./commands/fn/invocations.js";
 import * as fnList from "./commands/fn/list.js";
+import * as fnLogs from "./commands/fn/logs.js";
 import * as fnTest from "./commands/fn/test.js";
 import * as fnUpdate from "./commands/fn/update.js";
 import * as pkgCreate from "./commands/pkg/create.js";
@@ -33,6 +36,22 @@ import * as recorderUpdate from "./commands/recorder/update.js";
 import * as recordsList from "./commands/records/list.js";
 import * as recordsView from "./commands/records/view.js";
 import * as replay from "./commands/replay.js";
+import * as mqtCreate from "./commands/mqt/create.js";
+import * as mqtDelete from "./commands/mqt/delete.js";
+import * as mqtGet from "./commands/mqt/get.js";
+import * as mqtList from "./commands/mqt/list.js";
+import * as mqtUpdate from "./commands/mqt/update.js";
+import * as timerCreate from "./commands/timer/create.js";
+import * as timerDelete from "./commands/timer/delete.js";
+import * as timerGet from "./commands/timer/get.js";
+import * as timerList from "./commands/timer/list.js";
+import * as timerShowschedule from "./commands/timer/showschedule.js";
+import * as timerUpdate from "./commands/timer/update.js";
+import * as specApply from "./commands/spec/apply.js";
+import * as specDestroy from "./commands/spec/destroy.js";
+import * as specInit from "./commands/spec/init.js";
+import * as specList from "./commands/spec/list.js";
+import * as specValidate from "./commands/spec/validate.js";
 
 type Registrar = { register(parent: Command): void };
 
@@ -48,7 +67,7 @@ export function buildProgram(): Command {
     .addOption(new Option("--namespace <ns>", "namespace of the resources").default("default"))
     .showHelpAfterError("(add --help for usage)");
   group(program, "env", ["environment"], "language environments functions run in", [envCreate, envGet, envList, envUpdate, envDelete]);
-  group(program, "fn", ["function"], "functions", [fnCreate, fnGet, fnList, fnUpdate, fnDelete, fnTest]);
+  group(program, "fn", ["function"], "functions", [fnCreate, fnGet, fnList, fnUpdate, fnDelete, fnTest, fnLogs, fnInvocations, fnInvocation]);
   group(program, "pkg", ["package"], "packages: source to build or prebuilt code functions run", [
     pkgCreate,
     pkgInfo,
@@ -62,6 +81,16 @@ export function buildProgram(): Command {
   group(program, "route", ["httptrigger", "ht"], "HTTP routes (HTTP triggers) to functions", [routeCreate, routeGet, routeList, routeUpdate, routeDelete]);
   group(program, "recorder", [], "recorders: which requests are recorded for replay", [recorderCreate, recorderGet, recorderList, recorderUpdate, recorderDelete]);
   group(program, "records", ["record"], "recorded requests and responses", [recordsList, recordsView]);
+  group(program, "spec", [], "declarative specs: a directory of YAML the platform is reconciled to", [specInit, specValidate, specApply, specList, specDestroy]);
+  group(program, "timer", ["tt", "timetrigger"], "time triggers: call functions on a cron schedule (UTC)", [
+    timerCreate,
+    timerGet,
+    timerList,
+    timerUpdate,
+    timerDelete,
+    timerShowschedule,
+  ]);
+  group(program, "mqt", ["messagequeue", "mqtrigger"], "message queue triggers: call functions per NATS/Kafka message", [mqtCreate, mqtGet, mqtList, mqtUpdate, mqtDelete]);
   replay.register(program);
   up.register(program);
   return program;

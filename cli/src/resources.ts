@@ -5,8 +5,10 @@ import {
   type Environment,
   type Function as FnResource,
   type HTTPTrigger,
+  type MessageQueueTrigger,
   type Package,
   type Resource,
+  type TimeTrigger,
 } from "@fizz/proto";
 import type { AdminClient } from "@fizz/clients";
 import { FizzError } from "@fizz/common/errors";
@@ -17,6 +19,8 @@ export interface ByKind {
   package: Package;
   function: FnResource;
   httpTrigger: HTTPTrigger;
+  timeTrigger: TimeTrigger;
+  messageQueueTrigger: MessageQueueTrigger;
 }
 export type Case = keyof ByKind;
 
@@ -25,6 +29,8 @@ const KIND: Record<Case, Kind> = {
   package: Kind.PACKAGE,
   function: Kind.FUNCTION,
   httpTrigger: Kind.HTTP_TRIGGER,
+  timeTrigger: Kind.TIME_TRIGGER,
+  messageQueueTrigger: Kind.MESSAGE_QUEUE_TRIGGER,
 };
 
 /** Label (value: the function's name) on packages `fn create --code` made, so `fn delete` may remove them. */

@@ -33,6 +33,8 @@ export async function startPlatform(opts: { stateDir?: string; env?: NodeJS.Proc
     FIZZ_STORAGE: "127.0.0.1:0",
     FIZZ_BUILDER: "127.0.0.1:0",
     FIZZ_RECORDER: "127.0.0.1:0",
+    FIZZ_TIMER: "127.0.0.1:0",
+    FIZZ_MQTRIGGER: "127.0.0.1:0",
     FIZZ_LOG_LEVEL: "warn",
     ...opts.env,
   };
@@ -59,7 +61,7 @@ export async function startPlatform(opts: { stateDir?: string; env?: NodeJS.Proc
   const admin = ready[2]!;
   // Storage too, so the CLI can upload (and fetch) archives larger than the inline limit.
   // The CLI talks to storage (large archives) and the recorder directly too.
-  const up = JSON.parse(readFileSync(join(stateDir, "up.json"), "utf8")) as { storage?: string; recorder?: string };
+  const up = JSON.parse(readFileSync(join(stateDir, "up.json"), "utf8")) as { storage?: string; recorder?: string; executor?: string; mqtrigger?: string };
   const clientEnv = {
     ...process.env,
     NODE_OPTIONS: "",
@@ -67,6 +69,9 @@ export async function startPlatform(opts: { stateDir?: string; env?: NodeJS.Proc
     FIZZ_ADMIN: admin,
     ...(up.storage ? { FIZZ_STORAGE: up.storage } : {}),
     ...(up.recorder ? { FIZZ_RECORDER: up.recorder } : {}),
+    // fizz fn logs reads from the executor.
+    ...(up.executor ? { FIZZ_EXECUTOR: up.executor } : {}),
+    ...(up.mqtrigger ? { FIZZ_MQTRIGGER: up.mqtrigger } : {}),
   };
   return {
     proc,
@@ -101,6 +106,53 @@ export function fizz(p: Pick<Platform, "env"> | NodeJS.ProcessEnv, args: string[
     c.stderr.on("data", (d) => (stderr += d));
     c.on("exit", (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A long-running `fizz` (e.g. `spec apply --watch`) whose output lines can be awaited in order. */
+export interface FollowedCli {
+  proc: ChildProcess;
+  /** The next output line (after the last one matched) that matches `re`. */
+  next(re: RegExp, timeoutMs?: number): Promise<string>;
+  output(): string;
+  /** SIGINT, then the exit. */
+  stop(): Promise<void>;
+}
+
+export function followFizz(p: Pick<Platform, "env">, args: string[], cwd = FIXTURES): FollowedCli {
+  const proc = spawn(process.execPath, [CLI, ...args], { env: p.env, cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let seen = 0;
+  const waiters: Array<() => void> = [];
+  const onData = (d: Buffer) => {
+    out += d;
+    for (const w of waiters.splice(0)) w();
+  };
+  proc.stdout!.on("data", onData);
+  proc.stderr!.on("data", onData);
+  const next = (re: RegExp, timeoutMs = 60_000) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no line matching ${re} in:\n${out}`)), timeoutMs);
+      const check = () => {
+        let offset = seen;
+        for (const line of out.slice(seen).split("\n").slice(0, -1)) {
+          offset += line.length + 1;
+          if (re.test(line)) {
+            seen = offset;
+            clearTimeout(timer);
+            return resolve(line);
+          }
+        }
+        waiters.push(check);
+      };
+      check();
+    });
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return resolve();
+      proc.once("exit", () => resolve());
+      proc.kill("SIGINT");
+    });
+  return { proc, next, output: () => out, stop };
 }
 
 /** fizz, failing the test with the CLI's own words when it exits non-zero. */

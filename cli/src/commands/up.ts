@@ -12,7 +12,7 @@ import { EXAMPLE_FUNCTION, serviceMain } from "../paths.js";
 import { StartError, Supervisor } from "../up/supervisor.js";
 
 /** Start order: each service needs the ones before it. */
-export const ORDER: readonly ServiceName[] = ["controller", "storage", "recorder", "builder", "executor", "router"];
+export const ORDER: readonly ServiceName[] = ["controller", "storage", "recorder", "builder", "executor", "router", "timer", "mqtrigger"];
 
 interface Opts {
   stateDir?: string;
@@ -100,7 +100,7 @@ async function up(o: Opts): Promise<number> {
   if (stopping) return done;
   writeFileSync(
     upFile,
-    JSON.stringify({ pid: process.pid, stateDir, router: routerUrl, admin: addr.controller, executor: addr.executor, storage: addr.storage, builder: addr.builder, recorder: addr.recorder }, null, 2) + "\n",
+    JSON.stringify({ pid: process.pid, stateDir, router: routerUrl, admin: addr.controller, executor: addr.executor, storage: addr.storage, builder: addr.builder, recorder: addr.recorder, mqtrigger: addr.mqtrigger }, null, 2) + "\n",
   );
   process.stdout.write(`Fizz is up. Router: ${routerUrl}  Admin: ${addr.controller}  State: ${stateDir}\n`);
   if (o.example) process.stdout.write(`Try: curl ${routerUrl}/hello    (Ctrl-C stops everything)\n`);
@@ -111,7 +111,7 @@ async function up(o: Opts): Promise<number> {
 export function register(program: Command): void {
   program
     .command("up")
-    .description("run the whole platform locally (controller, storage, recorder, builder, executor, router)")
+    .description("run the whole platform locally (controller, storage, recorder, builder, executor, router, timer, mqtrigger)")
     .option("--state-dir <dir>", "where resources and archives are kept (default $FIZZ_STATE_DIR or ~/.fizz)")
     .option("--no-example", "do not deploy the example function 'hello'")
     .action(async (o: Opts) => {
