@@ -81,3 +81,6 @@ export function effectiveSpec(fn: FnResource): EffectiveFunctionSpec {
 export function poolsizeOf(env: Environment): number {
   return env.spec?.poolsize ?? DEFAULTS.poolsize;
 }
+
+/** Set to "true" on a CanaryConfig (`fizz canary abort`): the canary service stops it where it is. */
+export const CANARY_ABORT_ANNOTATION = "fizz.dev/canary-abort";

@@ -117,6 +117,9 @@ export class Admin {
       checkVersion(info, oldMeta.name, meta.resourceVersion, oldMeta.resourceVersion);
       await checkReferences(this.store, r);
       if (r.kind.case === "package" && old.kind.case === "package") resetBuildOnNewSource(r.kind.value, old.kind.value);
+      // A canary's status is the canary service's record: an update without one (a spec apply,
+      // an edited YAML document) keeps it.
+      if (r.kind.case === "canaryConfig" && old.kind.case === "canaryConfig" && !r.kind.value.status) r.kind.value.status = old.kind.value.status;
       Object.assign(meta, {
         uid: oldMeta.uid,
         creationTimestamp: oldMeta.creationTimestamp,
@@ -204,7 +207,7 @@ function sameSpec(a: Resource, b: Resource): boolean {
   const strip = (r: Resource) => {
     const c = clone(ResourceSchema, r);
     c.kind.value!.metadata = undefined;
-    if (c.kind.case === "package") c.kind.value.status = undefined;
+    if (c.kind.case === "package" || c.kind.case === "canaryConfig") c.kind.value.status = undefined;
     return c;
   };
   return equals(ResourceSchema, strip(a), strip(b));
