@@ -28,6 +28,12 @@ export interface FizzRequest extends IncomingMessage {
 export interface Context {
   request: FizzRequest;
   response: ServerResponse;
+  /**
+   * The W3C trace context of this call (the router's invocation span) when tracing is on: a
+   * function with its own OpenTelemetry SDK extracts it to join the trace. Same as
+   * request.headers.traceparent; undefined when the request carries none.
+   */
+  traceparent: string | undefined;
 }
 
 /** Reads and parses the body (if any), then calls the function. Never rejects. */
@@ -57,7 +63,8 @@ export async function handleRequest(
   r.query = parseQuery(qs);
   r.path = path;
   r.params = paramsOf(req.rawHeaders);
-  const context: Context = { request: r, response: res };
+  const tp = req.headers.traceparent;
+  const context: Context = { request: r, response: res, traceparent: typeof tp === "string" ? tp : undefined };
   if (fn.length >= 2) return invokeWithCallback(fn, context, res);
   let result: unknown;
   try {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { removeFixtures, specialized, stopAll, type Running } from "./__fixtures__/harness.js";
 
 // Echoes what the runtime made of the request.
-const ECHO = `module.exports = async ({ request: r }) => ({
+const ECHO = `module.exports = async ({ request: r, traceparent }) => ({
   body: {
     body: Buffer.isBuffer(r.body) ? { buffer: [...r.body] } : r.body,
     bodyType: typeof r.body,
@@ -11,6 +11,8 @@ const ECHO = `module.exports = async ({ request: r }) => ({
     path: r.path,
     params: r.params,
     method: r.method,
+    traceparent: traceparent ?? null,
+    headerTraceparent: r.headers.traceparent ?? null,
   },
 });`;
 
@@ -84,6 +86,15 @@ describe("request parsing", () => {
     const r = (await res.json()) as Record<string, unknown>;
     expect(r.query).toEqual({ x: ["1", "2"], y: "a b" });
     expect(r.params).toEqual({ id: "42", Name: "bob" });
+  });
+
+  it("hands the caller's W3C traceparent to the function (context.traceparent and the header)", async () => {
+    const tp = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const r = (await (await fetch(`${echo.base}/t`, { headers: { traceparent: tp } })).json()) as Record<string, unknown>;
+    expect(r.traceparent).toBe(tp);
+    expect(r.headerTraceparent).toBe(tp);
+    const none = (await (await fetch(`${echo.base}/t`)).json()) as Record<string, unknown>;
+    expect(none.traceparent).toBeNull();
   });
 
   it("refuses bodies over the limit with 413, by content-length and when chunked", async () => {
