@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # Every Fizz image from one multi-stage build of the workspace. Pick one with --target:
 #   docker build --target router -t fizz/router .
-# Service targets: controller executor storage builder recorder router timer mqtrigger
+# Service targets: controller executor storage builder recorder router timer mqtrigger canary
 # Runtime targets: runtime-nodejs runtime-python
 # Dev target (Tilt): the whole compiled workspace, for live_update + in-container tsc.
 # Every target runs as uid 1000; probes are the Kubernetes manifests' (deploy/kubernetes).
@@ -20,7 +20,7 @@ RUN pnpm fetch
 COPY --chown=node:node . .
 RUN pnpm install --frozen-lockfile --offline && pnpm build
 # One self-contained directory per image: the package, its dist and its production node_modules.
-RUN for p in controller executor storage builder recorder router timer mqtrigger; do \
+RUN for p in controller executor storage builder recorder router timer mqtrigger canary; do \
       pnpm --filter "@fizz/$p" deploy --prod "/home/node/out/$p" || exit 1; \
     done
 
@@ -80,6 +80,10 @@ EXPOSE 9095
 FROM service AS mqtrigger
 COPY --from=build /home/node/out/mqtrigger /app
 EXPOSE 9096
+
+FROM service AS canary
+COPY --from=build /home/node/out/canary /app
+EXPOSE 9097
 
 # ---- runtimes: the generic pods the executor keeps warm and specializes ---------------------
 # The Node.js runtime has no dependencies: it compiles on its own, so a change elsewhere in the

@@ -4,7 +4,7 @@
 # add them to APT_PACKAGES, they are installed only when missing).
 set -euo pipefail
 
-APT_PACKAGES=(redis-server nats-server)
+APT_PACKAGES=(redis-server nats-server prometheus)
 
 if ! command -v pnpm >/dev/null 2>&1; then
   echo "installing pnpm 12…"

@@ -1,7 +1,8 @@
 // bench/warm-path: one trivial function called directly on its runtime instance and through the
 // router, in the same run. Throughput at 50 connections, and latency one request at a time.
 // The same for a Python function and an exec (shell script) function, each against its own
-// runtime called directly.
+// runtime called directly. And the router with metrics on (the default) against a second router
+// with FIZZ_METRICS=off over the same instance: what instrumentation costs (target ≤ 5%).
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +10,7 @@ import { executorClient } from "@fizz/clients";
 import { fizzOk, newStateDir, startPlatform } from "@fizz/e2e/platform";
 import { load, percentile, round, sequentialLatency, writeResult, type Load } from "./common.js";
 import { upAddresses } from "./platform-info.js";
+import { startExtraRouter } from "./extra-router.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = 50;
@@ -53,6 +55,31 @@ async function main() {
     const d = best(runs.direct);
     const r = best(runs.routed);
     const b = best(runs.bare);
+
+    // Metrics on/off: two fresh router processes alike but for FIZZ_METRICS (the platform's own
+    // router has run longer, which would flatter it), equally warmed, alternated, three runs each.
+    const onRouter = await startExtraRouter(p.stateDir, { FIZZ_METRICS: "on" });
+    const offRouter = await startExtraRouter(p.stateDir, { FIZZ_METRICS: "off" });
+    const routedOn = `${onRouter.url}/trivial`;
+    const routedOff = `${offRouter.url}/trivial`;
+    for (const u of [routedOn, routedOff]) await sequentialLatency(u, 50);
+    for (const u of [routedOn, routedOff, routedOn, routedOff]) await load(u, CONNECTIONS, 2);
+    const on: Load[] = [];
+    const off: Load[] = [];
+    for (let i = 0; i < 3; i++) {
+      off.push(await load(routedOff, CONNECTIONS, SECONDS));
+      on.push(await load(routedOn, CONNECTIONS, SECONDS));
+    }
+    const metricsOffSeqP50 = percentile(await sequentialLatency(routedOff, 2000), 50);
+    const metricsOnSeqP50 = percentile(await sequentialLatency(routedOn, 2000), 50);
+    await onRouter.stop();
+    await offRouter.stop();
+    const mOn = best(on);
+    const mOff = best(off);
+    const metricsRatio = mOn.rps / mOff.rps;
+    // Medians too: on a shared machine one lucky run moves the best-of ratio by more than 5%.
+    const median = (xs: Load[]) => xs.map((x) => x.rps).sort((a, b) => a - b)[xs.length >> 1]!;
+    const metricsMedianRatio = median(on) / median(off);
 
     // Python and exec: the same function shape, direct vs routed, alternated like above.
     const langs: Record<string, { direct: Load; routed: Load; seqDirectP50: number; seqRoutedP50: number }> = {};
@@ -101,6 +128,15 @@ async function main() {
       targets: { throughputRatio: 0.5, addedP50Ms: 0.3 },
       python: langs.py,
       exec: langs.sh,
+      metrics: {
+        on: mOn,
+        off: mOff,
+        runs: { on: on.map((x) => x.rps), off: off.map((x) => x.rps) },
+        throughputRatio: round(metricsRatio, 3),
+        medianThroughputRatio: round(metricsMedianRatio, 3),
+        sequentialP50Ms: { on: round(metricsOnSeqP50, 3), off: round(metricsOffSeqP50, 3) },
+        target: { throughputRatio: 0.95 },
+      },
     };
     const langRow = (label: string, l: (typeof langs)[string]) => [
       `| ${label}, direct to runtime | ${l.direct.rps} | ${l.direct.p50} | ${l.direct.p99} | ${l.seqDirectP50} |`,
@@ -128,6 +164,15 @@ async function main() {
         ...langRow("exec (sh, a process per request)", langs.sh!),
         "",
         `Through-router throughput ratio: python **${round(langs.py!.routed.rps / langs.py!.direct.rps, 3)}×**, exec **${round(langs.sh!.routed.rps / langs.sh!.direct.rps, 3)}×** direct.`,
+        "",
+        "Metrics on/off: two fresh router processes over the same instance, one as shipped (per-function counters and histograms, `/metrics`), one with `FIZZ_METRICS=off`; alternated, best of three:",
+        "",
+        `| router | req/s (c${CONNECTIONS}) | p50 ms | p99 ms | sequential p50 ms | runs req/s |`,
+        "| --- | --- | --- | --- | --- | --- |",
+        `| metrics on | ${mOn.rps} | ${mOn.p50} | ${mOn.p99} | ${round(metricsOnSeqP50, 3)} | ${on.map((x) => x.rps).join(", ")} |`,
+        `| metrics off | ${mOff.rps} | ${mOff.p50} | ${mOff.p99} | ${round(metricsOffSeqP50, 3)} | ${off.map((x) => x.rps).join(", ")} |`,
+        "",
+        `Metrics on / off throughput: **${round(metricsRatio, 3)}×** best of three, **${round(metricsMedianRatio, 3)}×** median (target ≥ 0.95: instrumentation costs at most 5%).`,
       ].join("\n"),
     );
   } finally {

@@ -41,6 +41,12 @@ import * as mqtDelete from "./commands/mqt/delete.js";
 import * as mqtGet from "./commands/mqt/get.js";
 import * as mqtList from "./commands/mqt/list.js";
 import * as mqtUpdate from "./commands/mqt/update.js";
+import * as canaryAbort from "./commands/canary/abort.js";
+import * as canaryCreate from "./commands/canary/create.js";
+import * as canaryDelete from "./commands/canary/delete.js";
+import * as canaryGet from "./commands/canary/get.js";
+import * as canaryList from "./commands/canary/list.js";
+import * as canaryUpdate from "./commands/canary/update.js";
 import * as timerCreate from "./commands/timer/create.js";
 import * as timerDelete from "./commands/timer/delete.js";
 import * as timerGet from "./commands/timer/get.js";
@@ -91,6 +97,14 @@ export function buildProgram(): Command {
     timerShowschedule,
   ]);
   group(program, "mqt", ["messagequeue", "mqtrigger"], "message queue triggers: call functions per NATS/Kafka message", [mqtCreate, mqtGet, mqtList, mqtUpdate, mqtDelete]);
+  group(program, "canary", ["canaryconfig", "canary-config"], "canaries: move a route's traffic to a new function step by step, rolled back on errors", [
+    canaryCreate,
+    canaryGet,
+    canaryList,
+    canaryUpdate,
+    canaryAbort,
+    canaryDelete,
+  ]);
   replay.register(program);
   up.register(program);
   return program;

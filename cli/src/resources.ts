@@ -2,6 +2,7 @@
 import { randomBytes } from "node:crypto";
 import {
   Kind,
+  type CanaryConfig,
   type Environment,
   type Function as FnResource,
   type HTTPTrigger,
@@ -21,6 +22,7 @@ export interface ByKind {
   httpTrigger: HTTPTrigger;
   timeTrigger: TimeTrigger;
   messageQueueTrigger: MessageQueueTrigger;
+  canaryConfig: CanaryConfig;
 }
 export type Case = keyof ByKind;
 
@@ -31,6 +33,7 @@ const KIND: Record<Case, Kind> = {
   httpTrigger: Kind.HTTP_TRIGGER,
   timeTrigger: Kind.TIME_TRIGGER,
   messageQueueTrigger: Kind.MESSAGE_QUEUE_TRIGGER,
+  canaryConfig: Kind.CANARY_CONFIG,
 };
 
 /** Label (value: the function's name) on packages `fn create --code` made, so `fn delete` may remove them. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, SERVICES, type ServiceName } from "@fizz/common";
+import { loadConfig, METRICS_LISTENERS, SERVICES, type ServiceName } from "@fizz/common";
 import { effectiveEnv, inspectDockerfile } from "./dockerfile.js";
 import { kindMessages } from "./crds.js";
 import { kustomize, objectKey, parseYamlDocs, type K8sObject } from "./kustomize.js";
@@ -39,7 +39,9 @@ const PLANNED: Partial<Record<ServiceName, string[]>> = {
   controller: ["FIZZ_STORE"],
   executor: ["FIZZ_EXECUTOR_BACKEND", "FIZZ_FUNCTIONS_NAMESPACE", "FIZZ_RUNTIME_IMAGE_NODEJS", "FIZZ_RUNTIME_IMAGE_PYTHON"],
 };
-const NOT_FIZZ = new Set(["HOME", "OTEL_EXPORTER_OTLP_ENDPOINT"]);
+// gRPC services' HTTP /metrics port (ports.ts); HTTP services serve /metrics on their own port.
+const metricsPortOf = (s: ServiceName): number | undefined => (METRICS_LISTENERS as Partial<Record<ServiceName, { port: number }>>)[s]?.port;
+const NOT_FIZZ = new Set(["HOME"]);
 
 function sourceText(dir: string): string {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
@@ -47,7 +49,8 @@ function sourceText(dir: string): string {
     .map((f) => readFileSync(join(dir, f), "utf8"))
     .join("\n");
 }
-const commonSource = sourceText(join(REPO_ROOT, "libs", "common", "src"));
+// libs/telemetry reads the standard OTEL_* variables for every service (traced() in main.ts).
+const commonSource = sourceText(join(REPO_ROOT, "libs", "common", "src")) + sourceText(join(REPO_ROOT, "libs", "telemetry", "src"));
 
 /** The service's own config module (the one its image runs), applied to an environment. */
 async function configFrom(svc: ServiceName, env: Record<string, string>): Promise<Record<string, unknown>> {
@@ -98,7 +101,9 @@ describe("deploy/kubernetes", () => {
     const { port, scheme } = SERVICES[svc];
     const name = scheme === "http" ? "http" : "grpc";
     const c = containerOf(render.root, svc);
-    expect(c.ports).toEqual([{ name, containerPort: port }]);
+    // gRPC services also listen for Prometheus on their metrics port (not in the Service: scraped per pod).
+    const metrics = metricsPortOf(svc);
+    expect(c.ports).toEqual([{ name, containerPort: port }, ...(metrics ? [{ name: "metrics", containerPort: metrics }] : [])]);
     expect(find<Svc>(render.root, "Service", svc)!.spec.ports).toEqual([{ name, port, targetPort: name }]);
     expect(c.readinessProbe).toMatchObject(scheme === "http" ? { httpGet: { path: "/healthz", port: name } } : { tcpSocket: { port: name } });
     expect(c.livenessProbe).toMatchObject({ tcpSocket: { port: name } });
@@ -113,6 +118,8 @@ describe("deploy/kubernetes", () => {
       expect(names.length).toBe(new Set(names).size);
       const cfg = await configFrom(svc, env);
       expect(cfg["address"] ?? cfg["listen"]).toBe(`0.0.0.0:${SERVICES[svc].port}`);
+      const metrics = metricsPortOf(svc);
+      if (metrics) expect(cfg["metricsAddress"]).toBe(`0.0.0.0:${metrics}`);
       const src = sourceText(join(REPO_ROOT, "services", svc, "src")) + commonSource;
       const unknown = names.filter((n) => !NOT_FIZZ.has(n) && !new RegExp(`\\b${n}\\b`).test(src) && !PLANNED[svc]?.includes(n));
       expect(unknown).toEqual([]);
@@ -185,12 +192,13 @@ describe("deploy/kubernetes", () => {
     expect(jaeger.spec.ports.map((p) => p.port)).toEqual(expect.arrayContaining([4317, 4318]));
   });
 
-  it("Prometheus scrapes annotated pods; every HTTP service is annotated with its port", () => {
+  it("Prometheus scrapes annotated pods; every service is annotated with its /metrics port", () => {
     const cfg = find<K8sObject & { data: Record<string, string> }>(render.root, "ConfigMap", "prometheus")!.data["prometheus.yml"]!;
     expect(cfg).toContain("__meta_kubernetes_pod_annotation_prometheus_io_port");
-    for (const s of services.filter((x) => SERVICES[x].scheme === "http")) {
+    for (const s of services) {
       const ann = find<Workload>(render.root, "Deployment", s)!.spec.template.metadata.annotations;
-      expect([s, ann]).toEqual([s, { "prometheus.io/scrape": "true", "prometheus.io/port": String(SERVICES[s].port) }]);
+      const port = metricsPortOf(s) ?? SERVICES[s].port;
+      expect([s, ann]).toEqual([s, { "prometheus.io/scrape": "true", "prometheus.io/port": String(port) }]);
     }
   });
 
@@ -199,5 +207,12 @@ describe("deploy/kubernetes", () => {
     const dash = JSON.parse(cm.data["fizz.json"]!) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
     expect(dash.panels.length).toBeGreaterThanOrEqual(8);
     for (const p of dash.panels) expect([p.title, p.targets.every((t) => /fizz_\w+/.test(t.expr))]).toEqual([p.title, true]);
+  });
+
+  it("the dashboard's source is deploy/grafana/fizz.json; the kustomize copy is identical", () => {
+    // kustomize's load restrictor keeps configMapGenerator inside the kustomization's tree.
+    const source = readFileSync(join(REPO_ROOT, "deploy", "grafana", "fizz.json"), "utf8");
+    const copy = readFileSync(join(KUBERNETES_DIR, "base", "infra", "grafana", "fizz.json"), "utf8");
+    expect(copy === source ? "identical" : "differs: cp deploy/grafana/fizz.json deploy/kubernetes/base/infra/grafana/fizz.json").toBe("identical");
   });
 });

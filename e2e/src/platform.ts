@@ -35,6 +35,11 @@ export async function startPlatform(opts: { stateDir?: string; env?: NodeJS.Proc
     FIZZ_RECORDER: "127.0.0.1:0",
     FIZZ_TIMER: "127.0.0.1:0",
     FIZZ_MQTRIGGER: "127.0.0.1:0",
+    FIZZ_CONTROLLER_METRICS: "127.0.0.1:0",
+    FIZZ_EXECUTOR_METRICS: "127.0.0.1:0",
+    FIZZ_STORAGE_METRICS: "127.0.0.1:0",
+    FIZZ_RECORDER_METRICS: "127.0.0.1:0",
+    FIZZ_CANARY: "127.0.0.1:0",
     FIZZ_LOG_LEVEL: "warn",
     ...opts.env,
   };

@@ -6,13 +6,13 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { createServer, type AddressInfo } from "node:net";
-import { SERVICES, serviceAddress, splitHostPort, type ServiceName } from "@fizz/common/ports";
+import { METRICS_LISTENERS, SERVICES, metricsAddress, serviceAddress, splitHostPort, type MetricsListenerName, type ServiceName } from "@fizz/common/ports";
 import { reportError } from "../errors.js";
 import { EXAMPLE_FUNCTION, serviceMain } from "../paths.js";
 import { StartError, Supervisor } from "../up/supervisor.js";
 
 /** Start order: each service needs the ones before it. */
-export const ORDER: readonly ServiceName[] = ["controller", "storage", "recorder", "builder", "executor", "router", "timer", "mqtrigger"];
+export const ORDER: readonly ServiceName[] = ["controller", "storage", "recorder", "builder", "executor", "router", "canary", "timer", "mqtrigger"];
 
 interface Opts {
   stateDir?: string;
@@ -59,17 +59,24 @@ async function up(o: Opts): Promise<number> {
   // started early (the recorder replays through the router) know the later ones' addresses.
   const addr = Object.fromEntries(ORDER.map((s) => [s, serviceAddress(s)])) as Record<ServiceName, string>;
   for (const svc of ORDER) addr[svc] = await withConcretePort(addr[svc]);
+  // The gRPC services' /metrics listeners (FIZZ_<SVC>_METRICS, else their gRPC port + 100), concrete too.
+  const withMetrics = Object.keys(METRICS_LISTENERS) as MetricsListenerName[];
+  const metricsAddr: Partial<Record<ServiceName, string>> = {};
+  for (const s of withMetrics) metricsAddr[s] = await withConcretePort(metricsAddress(s, { ...process.env, [SERVICES[s].env]: addr[s] }));
   const childEnv = (): NodeJS.ProcessEnv => ({
     ...process.env,
     FIZZ_STATE_DIR: stateDir,
     ...Object.fromEntries(ORDER.map((s) => [SERVICES[s].env, addr[s]])),
+    ...Object.fromEntries(withMetrics.map((s) => [METRICS_LISTENERS[s].env, metricsAddr[s]])),
   });
   for (const svc of ORDER) {
     if (stopping) break;
     try {
       const s = await sup.start(svc, childEnv());
       addr[svc] = dialable(s.address);
-      process.stdout.write(`starting ${svc}… ok (${s.ms} ms) ${addr[svc]}\n`);
+      // HTTP services serve /metrics on their own port; the gRPC ones report their listener.
+      metricsAddr[svc] = s.metrics ? dialable(s.metrics) : SERVICES[svc].scheme === "http" ? addr[svc] : undefined;
+      process.stdout.write(`starting ${svc}… ok (${s.ms} ms) ${addr[svc]}${s.metrics ? ` (metrics ${metricsAddr[svc]})` : ""}\n`);
     } catch (e) {
       if (stopping) break;
       const why = e instanceof StartError ? e.message : (e as Error).message;
@@ -100,7 +107,7 @@ async function up(o: Opts): Promise<number> {
   if (stopping) return done;
   writeFileSync(
     upFile,
-    JSON.stringify({ pid: process.pid, stateDir, router: routerUrl, admin: addr.controller, executor: addr.executor, storage: addr.storage, builder: addr.builder, recorder: addr.recorder, mqtrigger: addr.mqtrigger }, null, 2) + "\n",
+    JSON.stringify({ pid: process.pid, stateDir, router: routerUrl, admin: addr.controller, executor: addr.executor, storage: addr.storage, builder: addr.builder, recorder: addr.recorder, mqtrigger: addr.mqtrigger, canary: addr.canary, metrics: metricsAddr }, null, 2) + "\n",
   );
   process.stdout.write(`Fizz is up. Router: ${routerUrl}  Admin: ${addr.controller}  State: ${stateDir}\n`);
   if (o.example) process.stdout.write(`Try: curl ${routerUrl}/hello    (Ctrl-C stops everything)\n`);
@@ -111,7 +118,7 @@ async function up(o: Opts): Promise<number> {
 export function register(program: Command): void {
   program
     .command("up")
-    .description("run the whole platform locally (controller, storage, recorder, builder, executor, router, timer, mqtrigger)")
+    .description("run the whole platform locally (controller, storage, recorder, builder, executor, router, canary, timer, mqtrigger)")
     .option("--state-dir <dir>", "where resources and archives are kept (default $FIZZ_STATE_DIR or ~/.fizz)")
     .option("--no-example", "do not deploy the example function 'hello'")
     .action(async (o: Opts) => {

@@ -7,6 +7,8 @@ import { parseLogLine, prefixed } from "./logs.js";
 
 export interface Started {
   address: string;
+  /** Its /metrics listener, when it runs one apart from its main port (gRPC services). */
+  metrics?: string;
   ms: number;
 }
 
@@ -70,11 +72,11 @@ export class Supervisor {
         reject(new StartError(svc, `did not report ready within ${this.readyTimeoutMs / 1000} s`));
       }, this.readyTimeoutMs);
       const onMessage = (m: unknown) => {
-        const msg = m as { ready?: unknown; address?: unknown } | null;
+        const msg = m as { ready?: unknown; address?: unknown; metrics?: unknown } | null;
         if (msg && msg.ready === svc && typeof msg.address === "string") {
           cleanup();
           child.ready = true;
-          resolve({ address: msg.address, ms: Date.now() - began });
+          resolve({ address: msg.address, ...(typeof msg.metrics === "string" ? { metrics: msg.metrics } : {}), ms: Date.now() - began });
         }
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null) => {

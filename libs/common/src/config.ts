@@ -2,7 +2,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { invalid } from "./errors.js";
-import { HOST, SERVICES, routerUrl, serviceAddress, splitHostPort, type ServiceName } from "./ports.js";
+import { HOST, METRICS_LISTENERS, SERVICES, metricsListen, routerUrl, serviceAddress, splitHostPort, type MetricsListenerName, type ServiceName } from "./ports.js";
 
 /**
  * Parses a service's configuration from environment variables with its zod schema, so every
@@ -37,6 +37,25 @@ export function addressField(name: ServiceName) {
     .transform((v) => serviceAddress(name, v ? { [s.env]: v } : {}))
     .refine(isHostPort, { message: `must be host:port, e.g. ${HOST}:${s.port} (port 0 picks a free port)` });
 }
+
+/**
+ * FIZZ_<SVC>_METRICS: where a gRPC service serves /metrics over HTTP (port 0 allowed); unset, it
+ * follows the gRPC address (see metricsListen). Resolve with metricsListen in the schema's transform.
+ */
+export function metricsAddressField(name: MetricsListenerName) {
+  const m = METRICS_LISTENERS[name];
+  return z
+    .string()
+    .optional()
+    .refine((v) => !v || isHostPort(metricsListen(v, "")), { message: `must be host:port, e.g. ${HOST}:${m.port} (port 0 picks a free port)` });
+}
+
+/** FIZZ_METRICS: "on" (default) or "off" — off serves no /metrics and skips the router's per-request counting. */
+export const metricsSwitchField = () =>
+  z
+    .enum(["on", "off"], { message: 'must be "on" or "off"' })
+    .default("on")
+    .transform((v) => v === "on");
 
 /** FIZZ_ROUTER as a base URL for services that call functions through the router (http URL or host:port). */
 export const routerUrlField = () =>

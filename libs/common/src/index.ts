@@ -7,3 +7,5 @@ export * from "./names.js";
 export * from "./durations.js";
 export * from "./files.js";
 export * from "./status-server.js";
+export * from "./metrics.js";
+export * from "./metrics-text.js";

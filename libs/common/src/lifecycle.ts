@@ -5,6 +5,8 @@ export interface Service {
   stop(): Promise<void>;
   /** host:port actually bound, once started (reported to the parent process). */
   readonly address?: string;
+  /** host:port of its HTTP /metrics listener, for gRPC-only services that run one. */
+  readonly metricsAddress?: string | undefined;
 }
 
 /**
@@ -37,5 +39,5 @@ export async function runService(name: string, svc: Service, log: Logger): Promi
     process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   }
-  process.send?.({ ready: name, address: svc.address });
+  process.send?.({ ready: name, address: svc.address, metrics: svc.metricsAddress });
 }

@@ -21,6 +21,32 @@ export const SERVICES = {
 
 export type ServiceName = keyof typeof SERVICES;
 
+/**
+ * The HTTP listeners (/metrics, /healthz) of the gRPC-only services. Unset, a listener takes the
+ * gRPC address's host and its port + 100 (9190, 9191, 9192, 9194), or port 0 when the gRPC port
+ * is 0 (tests). HTTP services serve /metrics on their own port.
+ */
+export const METRICS_LISTENERS = {
+  controller: { port: 9190, env: "FIZZ_CONTROLLER_METRICS" },
+  executor: { port: 9191, env: "FIZZ_EXECUTOR_METRICS" },
+  storage: { port: 9192, env: "FIZZ_STORAGE_METRICS" },
+  recorder: { port: 9194, env: "FIZZ_RECORDER_METRICS" },
+} as const;
+
+export type MetricsListenerName = keyof typeof METRICS_LISTENERS;
+
+/** A metrics listener's address: `explicit` (its variable) if set, else derived from the gRPC address. */
+export function metricsListen(explicit: string | undefined, grpcAddress: string): string {
+  if (explicit) return explicit.replace(/^http:\/\//, "").replace(/\/+$/, "");
+  const { host, port } = splitHostPort(grpcAddress);
+  return `${host.includes(":") ? `[${host}]` : host}:${port === 0 ? 0 : port + 100}`;
+}
+
+/** host:port of a gRPC service's metrics listener from the environment. */
+export function metricsAddress(name: MetricsListenerName, env: NodeJS.ProcessEnv = process.env): string {
+  return metricsListen(env[METRICS_LISTENERS[name].env], serviceAddress(name, env));
+}
+
 /** host:port of a service: its environment variable, else the default. */
 export function serviceAddress(name: ServiceName, env: NodeJS.ProcessEnv = process.env): string {
   const s = SERVICES[name];

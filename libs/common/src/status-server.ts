@@ -7,6 +7,8 @@ import { splitHostPort } from "./ports.js";
 export interface JsonReply {
   status: number;
   body: unknown;
+  /** Set: `body` is a string sent as is with this content type (/metrics), not JSON. */
+  contentType?: string;
 }
 
 export interface StatusServer {
@@ -16,18 +18,19 @@ export interface StatusServer {
 }
 
 /** Serves GET `path` → routes[path]() as JSON; anything else is 404/405. Port 0 picks a free port. */
-export async function startStatusServer(address: string, routes: Record<string, () => JsonReply>): Promise<StatusServer> {
+export async function startStatusServer(address: string, routes: Record<string, () => JsonReply | Promise<JsonReply>>): Promise<StatusServer> {
   const { host, port } = splitHostPort(address);
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
-    let reply: JsonReply;
-    try {
-      const route = routes[path];
-      reply = req.method !== "GET" ? { status: 405, body: { error: "only GET" } } : route ? route() : { status: 404, body: { error: `no route ${path}` } };
-    } catch (err) {
-      reply = { status: 500, body: { error: (err as Error).message } };
-    }
-    res.writeHead(reply.status, { "content-type": "application/json" }).end(JSON.stringify(reply.body));
+    const route = routes[path];
+    new Promise<JsonReply>((resolve) =>
+      resolve(req.method !== "GET" ? { status: 405, body: { error: "only GET" } } : route ? route() : { status: 404, body: { error: `no route ${path}` } }),
+    )
+      .catch((err: unknown): JsonReply => ({ status: 500, body: { error: (err as Error).message } }))
+      .then((reply) => {
+        if (reply.contentType) res.writeHead(reply.status, { "content-type": reply.contentType }).end(String(reply.body));
+        else res.writeHead(reply.status, { "content-type": "application/json" }).end(JSON.stringify(reply.body));
+      });
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

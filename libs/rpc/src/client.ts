@@ -3,6 +3,8 @@ import { create, type DescMessage, type DescMethod, type DescService, type Messa
 import type { GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { codec } from "./codec.js";
 import { fromServiceError } from "./status.js";
+import { TRACING } from "@fizz/telemetry";
+import { injectMetadata } from "./tracing.js";
 
 export interface CallOptions {
   /** Deadline for the whole call, in milliseconds. */
@@ -67,7 +69,8 @@ export function createClient<M extends GenServiceMethods>(
   const label = `${service.typeName.split(".").pop()} at ${target}`;
   const unary = (path: string, ser: (v: unknown) => Buffer, de: (b: Buffer) => unknown, req: unknown, opts?: CallOptions) =>
     new Promise((resolve, reject) => {
-      const call = raw.makeUnaryRequest(path, ser, de, req, new grpc.Metadata(), callOptions(opts, false), (err, res) =>
+      const md = TRACING ? injectMetadata(new grpc.Metadata()) : new grpc.Metadata();
+      const call = raw.makeUnaryRequest(path, ser, de, req, md, callOptions(opts, false), (err, res) =>
         err ? reject(fromServiceError(err, label)) : resolve(res),
       );
       linkAbort(call, opts?.signal);

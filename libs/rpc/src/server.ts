@@ -5,6 +5,9 @@ import type { GenServiceMethods } from "@bufbuild/protobuf/codegenv2";
 import { splitHostPort, type Logger } from "@fizz/common";
 import { codec } from "./codec.js";
 import { toServiceError } from "./status.js";
+import { observed, type RpcObserver } from "./observe.js";
+import { TRACING } from "@fizz/telemetry";
+import { traceCall } from "./tracing.js";
 
 export interface CallContext {
   /** Aborted when the client cancels or the deadline passes. */
@@ -98,6 +101,7 @@ function handlersFor(service: AnyService, impl: Record<string, Function>, log: L
   for (const m of service.methods) {
     const fn = impl[m.localName];
     if (!fn) throw new Error(`${service.typeName}: no handler for ${m.localName}`);
+    const path = `/${service.typeName}/${m.name}`;
     const fail = (err: unknown) => {
       const se = toServiceError(err);
       if (se.code === grpc.status.INTERNAL) log.error({ err, method: m.name }, "rpc failed");
@@ -107,8 +111,9 @@ function handlersFor(service: AnyService, impl: Record<string, Function>, log: L
       case "unary":
         out[m.name] = (call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<unknown>) => {
           const req = call.request as Received;
+          const run = () => fn(req.msg, contextOf(call, req.bytes)) as Promise<unknown>;
           Promise.resolve()
-            .then(() => fn(req.msg, contextOf(call, req.bytes)))
+            .then(() => (TRACING ? traceCall(path, call.metadata, run) : run()))
             .then((res) => cb(null, res), (err) => cb(fail(err), null));
         };
         break;
@@ -163,7 +168,12 @@ export function bind<M extends GenServiceMethods>(
   return { service, impl, lazyRequests: opts.lazyRequests };
 }
 
-export async function startRpcServer(address: string, bindings: ServiceBinding[], log: Logger): Promise<RpcServer> {
+export interface RpcServerOptions {
+  /** Told of every finished call (metrics). */
+  onCall?: RpcObserver;
+}
+
+export async function startRpcServer(address: string, bindings: ServiceBinding[], log: Logger, opts: RpcServerOptions = {}): Promise<RpcServer> {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": 64 * 1024 * 1024,
     "grpc.max_send_message_length": 64 * 1024 * 1024,
@@ -171,7 +181,7 @@ export async function startRpcServer(address: string, bindings: ServiceBinding[]
   });
   for (const b of bindings) {
     const svc = b.service as AnyService;
-    server.addService(definitionFor(svc, new Set(b.lazyRequests)), handlersFor(svc, b.impl as Record<string, Function>, log));
+    server.addService(definitionFor(svc, new Set(b.lazyRequests)), handlersFor(svc, observed(svc, b.impl as Record<string, Function>, opts.onCall), log));
   }
   const { host } = splitHostPort(address);
   const port = await new Promise<number>((resolve, reject) =>

@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
-import { silentLogger, splitHostPort, type Logger, type Service } from "@fizz/common";
+import { METRICS_PATH, ServiceMetrics, silentLogger, splitHostPort, type Logger, type Service } from "@fizz/common";
 import { adminClient, Informer, storageClient, type AdminClient, type StorageClient } from "@fizz/clients";
 import { Kind } from "@fizz/proto";
 import type { BuilderConfig } from "./config.js";
@@ -18,6 +18,16 @@ export class Builder implements Service {
   private server?: Server;
   private synced = false;
   private bound?: string;
+
+  /** Builds by result and duration, queue depth; served at /metrics. */
+  readonly metrics = new ServiceMetrics("builder");
+  private readonly builds = this.metrics.counter("builds_total", "Published build results", ["result"]);
+  private readonly buildSeconds = this.metrics.histogram("build_duration_seconds", "Build time (unpack, build command, archive)", ["result"], [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600]);
+  private readonly queueGauge = this.metrics.gauge("builds_in_progress", "Builds running and queued", ["state"], (g) => {
+    const q = this.reconciler?.snapshot();
+    g.set({ state: "running" }, q?.running.length ?? 0);
+    g.set({ state: "queued" }, q?.queued.length ?? 0);
+  });
 
   constructor(
     readonly config: BuilderConfig,
@@ -33,6 +43,10 @@ export class Builder implements Service {
     // Environments first, so a package's environment is known when its event arrives.
     this.informer = new Informer(this.admin, [Kind.ENVIRONMENT, Kind.PACKAGE], this.log.child({ component: "informer" }));
     const rec = new Reconciler({
+      onBuilt: (result, seconds) => {
+        this.builds.inc({ result });
+        this.buildSeconds.observe({ result }, seconds);
+      },
       admin: this.admin,
       informer: this.informer,
       storage: () => (this.storage ??= storageClient(c.storage)),
@@ -57,6 +71,8 @@ export class Builder implements Service {
       if (req.method !== "GET") return json(405, { error: "only GET" });
       if (path === "/healthz") return this.synced ? json(200, { status: "ok" }) : json(503, { status: "syncing" });
       if (path === "/builds") return json(200, rec.snapshot());
+      if (path === METRICS_PATH)
+        return void this.metrics.scrape().then(({ contentType, body }) => res.writeHead(200, { "content-type": contentType }).end(body));
       json(404, { error: `no route ${path}` });
     });
     const a = this.server.address() as AddressInfo;

@@ -10,6 +10,8 @@ import { runBuild, type BuildLimits, type BuildOutcome } from "./build.js";
 import { KeyedQueue, type QueueSnapshot } from "./queue.js";
 
 export interface ReconcilerDeps {
+  /** Told of every published build result (metrics). */
+  onBuilt?: (result: "succeeded" | "failed", seconds: number) => void;
   admin: AdminClient;
   informer: Informer;
   storage: () => StorageClient;
@@ -100,6 +102,7 @@ export class Reconciler {
       this.aborts.set(key, ac);
       const dir = `${ns === "default" ? "" : `${ns}_`}${name}-${rv}`;
       let outcome: BuildOutcome;
+      const began = performance.now();
       try {
         outcome = await runBuild({ pkg: started, env, workDir: join(this.d.buildsDir, dir), storage: this.d.storage, limits: this.d.limits, signal: ac.signal });
       } finally {
@@ -123,6 +126,7 @@ export class Reconciler {
           });
         });
         if (done) {
+          this.d.onBuilt?.(outcome.ok ? "succeeded" : "failed", (performance.now() - began) / 1000);
           this.log.info({ package: key, status: outcome.ok ? "succeeded" : "failed" }, "build finished");
           return;
         }

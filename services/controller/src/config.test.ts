@@ -8,7 +8,7 @@ const load = (env: Record<string, string>) => loadConfig(configSchema, env, "con
 
 describe("config", () => {
   it("defaults to the shared admin address, ~/.fizz and a 1000-event history", () => {
-    expect(load({})).toEqual({ address: "127.0.0.1:9090", stateDir: join(homedir(), ".fizz"), historySize: 1000 });
+    expect(load({})).toEqual({ address: "127.0.0.1:9090", stateDir: join(homedir(), ".fizz"), historySize: 1000, metricsAddress: "127.0.0.1:9190" });
   });
 
   it("reads FIZZ_ADMIN (port 0 allowed, scheme stripped), FIZZ_STATE_DIR and FIZZ_WATCH_HISTORY", () => {
@@ -16,6 +16,8 @@ describe("config", () => {
       address: "0.0.0.0:0",
       stateDir: "/tmp/fizz-x",
       historySize: 50,
+      // The metrics listener follows the gRPC address: port 0 stays 0.
+      metricsAddress: "0.0.0.0:0",
     });
   });
 

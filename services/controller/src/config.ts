@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addressField, stateDirField } from "@fizz/common";
+import { addressField, metricsAddressField, metricsListen, metricsSwitchField, stateDirField } from "@fizz/common";
 
 /** The controller's settings, from environment variables. */
 export const configSchema = z
@@ -10,11 +10,15 @@ export const configSchema = z
     FIZZ_STATE_DIR: stateDirField(),
     /** How many recent changes a Watch can resume from before it must relist. */
     FIZZ_WATCH_HISTORY: z.coerce.number().int().min(1).max(1_000_000).default(1000),
+    /** HTTP /metrics listener (FIZZ_METRICS=off: none). */
+    FIZZ_CONTROLLER_METRICS: metricsAddressField("controller"),
+    FIZZ_METRICS: metricsSwitchField(),
   })
   .transform((e) => ({
     address: e.FIZZ_ADMIN,
     stateDir: e.FIZZ_STATE_DIR,
     historySize: e.FIZZ_WATCH_HISTORY,
+    metricsAddress: e.FIZZ_METRICS ? metricsListen(e.FIZZ_CONTROLLER_METRICS, e.FIZZ_ADMIN) : undefined,
   }));
 
 export type ControllerConfig = z.infer<typeof configSchema>;

@@ -1,6 +1,7 @@
 // Composition root: the store, the AdminService and its gRPC server.
 import { join } from "node:path";
-import { silentLogger, type Logger, type Service } from "@fizz/common";
+import { MetricsListener, silentLogger, type Logger, type Service } from "@fizz/common";
+import { KINDS } from "@fizz/proto";
 import { startRpcServer, type RpcServer } from "@fizz/rpc";
 import { Admin } from "./admin.js";
 import type { ControllerConfig } from "./config.js";
@@ -10,18 +11,31 @@ import type { ResourceStore } from "./store/store.js";
 export class Controller implements Service {
   private server?: RpcServer;
   private admin?: Admin;
+  private active?: ResourceStore;
+  /** Calls by method and code (libs/rpc), resources by kind, open watches; /metrics over HTTP. */
+  readonly metrics: MetricsListener;
 
   constructor(
     readonly config: ControllerConfig,
     private readonly log: Logger = silentLogger,
     /** Defaults to the embedded file store under $FIZZ_STATE_DIR/resources. */
     private readonly store?: ResourceStore,
-  ) {}
+  ) {
+    this.metrics = new MetricsListener("controller", config.metricsAddress);
+    const m = this.metrics.metrics;
+    m.gauge("resources", "Stored resources by kind", ["kind"], async (g) => {
+      const s = this.active;
+      if (s) for (const k of KINDS) g.set({ kind: k.name }, (await s.list(k.kind)).length);
+    });
+    m.gauge("watchers", "Open Watch streams", [], (g) => g.set(this.watchers));
+  }
 
   async start(): Promise<void> {
     const store = this.store ?? new FileStore(join(this.config.stateDir, "resources"), this.log.child({ component: "store" }));
     this.admin = await Admin.open(store, this.config.historySize, this.log.child({ component: "admin" }));
-    this.server = await startRpcServer(this.config.address, [this.admin.binding()], this.log);
+    this.active = store;
+    this.server = await startRpcServer(this.config.address, [this.admin.binding()], this.log, { onCall: this.metrics.onCall });
+    await this.metrics.start();
     this.log.info({ address: this.server.address, stateDir: this.config.stateDir }, "controller serving");
   }
 
@@ -29,6 +43,7 @@ export class Controller implements Service {
     // Watches first: grpc's graceful shutdown waits for open streams.
     await this.admin?.close();
     await this.server?.stop();
+    await this.metrics.stop();
     this.server = undefined;
     this.admin = undefined;
   }
@@ -41,5 +56,10 @@ export class Controller implements Service {
   /** host:port actually bound, once started. */
   get address(): string | undefined {
     return this.server?.address;
+  }
+
+  /** host:port of the /metrics listener, once started (none with FIZZ_METRICS=off). */
+  get metricsAddress(): string | undefined {
+    return this.metrics.address;
   }
 }

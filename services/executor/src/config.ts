@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { addressField, stateDirField } from "@fizz/common";
+import { addressField, metricsAddressField, metricsListen, metricsSwitchField, stateDirField } from "@fizz/common";
 
 /** How to launch one runtime locally: `execPath script ...args`, forked with an IPC channel. */
 export interface RuntimeCommand {
@@ -73,6 +73,9 @@ export const configSchema = z
     FIZZ_STOP_GRACE_MS: ms(3_000),
     /** Disk budget of each function's runtime log ($FIZZ_STATE_DIR/logs), its one rotated file included. */
     FIZZ_FUNCTION_LOG_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(10 * 1024 * 1024),
+    /** HTTP /metrics listener (FIZZ_METRICS=off: none). */
+    FIZZ_EXECUTOR_METRICS: metricsAddressField("executor"),
+    FIZZ_METRICS: metricsSwitchField(),
   })
   .transform((e) => ({
     address: e.FIZZ_EXECUTOR,
@@ -86,6 +89,7 @@ export const configSchema = z
     drainMs: e.FIZZ_DRAIN_MS,
     stopGraceMs: e.FIZZ_STOP_GRACE_MS,
     logMaxBytes: e.FIZZ_FUNCTION_LOG_MAX_BYTES,
+    metricsAddress: e.FIZZ_METRICS ? metricsListen(e.FIZZ_EXECUTOR_METRICS, e.FIZZ_EXECUTOR) : undefined,
   }));
 
 export type ExecutorConfig = z.infer<typeof configSchema>;

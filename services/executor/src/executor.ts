@@ -11,6 +11,7 @@ import type { ExecutorConfig } from "./config.js";
 import { LogStore } from "./logs/log-store.js";
 import { PoolManager } from "./poolmgr/poolmgr.js";
 import { executorBinding } from "./service.js";
+import { ExecutorMetrics } from "./metrics.js";
 
 export class Executor implements Service {
   private server?: RpcServer;
@@ -19,13 +20,16 @@ export class Executor implements Service {
   private informer?: Informer;
   private pm?: PoolManager;
   private logs?: LogStore;
+  readonly metrics: ExecutorMetrics;
 
   constructor(
     readonly config: ExecutorConfig,
     private readonly log: Logger = silentLogger,
     /** Defaults to local processes under $FIZZ_STATE_DIR/instances. */
     private readonly backend?: RuntimeBackend,
-  ) {}
+  ) {
+    this.metrics = new ExecutorMetrics(config.metricsAddress, () => this.pm?.list() ?? []);
+  }
 
   async start(): Promise<void> {
     const c = this.config;
@@ -47,13 +51,15 @@ export class Executor implements Service {
       { maxArchiveBytes: c.maxArchiveBytes, reapIntervalMs: c.reapIntervalMs, drainMs: c.drainMs, stopGraceMs: c.stopGraceMs },
       this.log.child({ component: "poolmgr" }),
       logs,
+      this.metrics,
     );
     this.pm.start();
     this.informer.on("event", (e) => dropLogs(logs, e));
     await this.informer.start();
     // Logs of what was deleted while the executor was down.
     await logs.prune(keysOf(this.informer, Kind.FUNCTION), keysOf(this.informer, Kind.ENVIRONMENT));
-    this.server = await startRpcServer(c.address, [executorBinding(this.pm, logs, this.informer)], this.log);
+    this.server = await startRpcServer(c.address, [executorBinding(this.pm, logs, this.informer)], this.log, { onCall: this.metrics.listener.onCall });
+    await this.metrics.listener.start();
     this.log.info({ address: this.server.address, stateDir: c.stateDir }, "executor serving");
   }
 
@@ -61,6 +67,7 @@ export class Executor implements Service {
     // Followed log streams end first, or the server would wait for them.
     this.logs?.endFollowers();
     await this.server?.stop();
+    await this.metrics.listener.stop();
     this.informer?.stop();
     // No runtime outlives the executor.
     await this.pm?.stop();
@@ -74,6 +81,11 @@ export class Executor implements Service {
   /** host:port actually bound, once started. */
   get address(): string | undefined {
     return this.server?.address;
+  }
+
+  /** host:port of the /metrics listener, once started (none with FIZZ_METRICS=off). */
+  get metricsAddress(): string | undefined {
+    return this.metrics.listener.address;
   }
 
   /** The runtime log store, for tests and diagnostics. */

@@ -1,6 +1,7 @@
 import { createLogger, loadConfig, runService } from "@fizz/common";
+import { traced } from "@fizz/telemetry";
 import { configSchema } from "./config.js";
 import { Executor } from "./executor.js";
 
 const log = createLogger("executor");
-await runService("executor", new Executor(loadConfig(configSchema, process.env, "executor"), log), log);
+await runService("executor", await traced("executor", new Executor(loadConfig(configSchema, process.env, "executor"), log), log), log);

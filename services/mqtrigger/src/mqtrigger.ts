@@ -1,7 +1,8 @@
 // Composition root: an Informer over MessageQueueTriggers, a queue adapter per configured queue
 // type, the trigger set, and a small HTTP endpoint for health and per-trigger status.
 import { adminClient, Informer, keyOf, type AdminClient } from "@fizz/clients";
-import { silentLogger, startStatusServer, type Logger, type Service, type StatusServer } from "@fizz/common";
+import { METRICS_PATH, ServiceMetrics, silentLogger, startStatusServer, type Logger, type Service, type StatusServer } from "@fizz/common";
+import type { TriggerStatus } from "./engine.js";
 import { Kind } from "@fizz/proto";
 import type { MqTriggerConfig } from "./config.js";
 import { Invoker } from "./invoke.js";
@@ -23,6 +24,9 @@ export class MqTrigger implements Service {
   private readonly adapters = new Map<string, QueueAdapter>();
   private server?: StatusServer;
   private synced = false;
+
+  /** Per trigger (bounded by the MessageQueueTriggers that exist), from the engines' stats at scrape time. */
+  readonly metrics = mqMetrics(() => this.triggers?.statuses() ?? []);
 
   constructor(
     readonly config: MqTriggerConfig,
@@ -57,6 +61,7 @@ export class MqTrigger implements Service {
     this.server = await startStatusServer(c.address, {
       "/healthz": () => (this.synced ? { status: 200, body: { status: "ok" } } : { status: 503, body: { status: "syncing" } }),
       "/triggers": () => ({ status: 200, body: triggers.statuses() }),
+      [METRICS_PATH]: this.metrics.route,
     });
     await this.informer.start();
     this.synced = true;
@@ -83,4 +88,14 @@ export class MqTrigger implements Service {
   get address(): string | undefined {
     return this.server?.address;
   }
+}
+
+function mqMetrics(statuses: () => TriggerStatus[]): ServiceMetrics {
+  const m = new ServiceMetrics("mqtrigger");
+  const labels = (t: TriggerStatus) => ({ namespace: t.namespace, trigger: t.name, queue: t.type });
+  m.perItem("messages_handled_total", "Messages handled and acknowledged", "counter", statuses, labels, (t) => t.handled);
+  m.perItem("messages_failed_total", "Messages that failed every attempt (sent to the error topic, if set)", "counter", statuses, labels, (t) => t.failed);
+  m.perItem("message_retries_total", "Attempts beyond the first", "counter", statuses, labels, (t) => t.retries);
+  m.perItem("messages_in_flight", "Messages being handled", "gauge", statuses, labels, (t) => t.inFlight);
+  return m;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addressField, routerUrl, stateDirField } from "@fizz/common";
+import { addressField, metricsAddressField, metricsListen, metricsSwitchField, routerUrl, stateDirField } from "@fizz/common";
 
 /** The recorder's settings, from environment variables. */
 export const configSchema = z
@@ -22,6 +22,9 @@ export const configSchema = z
       .refine((v) => v === "" || /^rediss?:\/\/[^/]+(\/\d+)?\/?$/.test(v), { message: "must be redis://host:port/db (or empty for the embedded store)" }),
     /** Most records kept by the embedded store, and per index in Redis; the oldest go first. */
     FIZZ_RECORDER_MAX_RECORDS: z.coerce.number().int().min(1).default(10_000),
+    /** HTTP /metrics listener (FIZZ_METRICS=off: none). */
+    FIZZ_RECORDER_METRICS: metricsAddressField("recorder"),
+    FIZZ_METRICS: metricsSwitchField(),
     /** Most bytes of records the embedded store keeps in memory. */
     FIZZ_RECORDER_MAX_BYTES: z.coerce.number().int().min(1).default(64 * 1024 * 1024),
     /** How long a replayed request may take, in milliseconds. */
@@ -33,6 +36,7 @@ export const configSchema = z
     stateDir: e.FIZZ_STATE_DIR,
     redisUrl: e.FIZZ_REDIS_URL,
     maxRecords: e.FIZZ_RECORDER_MAX_RECORDS,
+    metricsAddress: e.FIZZ_METRICS ? metricsListen(e.FIZZ_RECORDER_METRICS, e.FIZZ_RECORDER) : undefined,
     maxBytes: e.FIZZ_RECORDER_MAX_BYTES,
     replayTimeoutMs: e.FIZZ_RECORDER_REPLAY_TIMEOUT_MS,
   }));

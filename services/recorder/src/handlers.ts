@@ -9,7 +9,13 @@ import type { RecordStore } from "./store/store.js";
 
 export const MAX_BATCH = 1000;
 
-export function recorderImpl(store: RecordStore, replayOpts: ReplayOptions): ServiceImpl<(typeof RecorderService)["method"]> {
+/** What StoreBatch did (metrics): records stored, and batches the store failed to write. */
+export interface StoreCounters {
+  stored(n: number): void;
+  failed(): void;
+}
+
+export function recorderImpl(store: RecordStore, replayOpts: ReplayOptions, counters?: StoreCounters): ServiceImpl<(typeof RecorderService)["method"]> {
   return {
     async storeBatch(req, ctx) {
       // Records are stored as sent; `req` (decoded lazily) is read only when the bytes cannot be sliced.
@@ -18,7 +24,15 @@ export function recorderImpl(store: RecordStore, replayOpts: ReplayOptions): Ser
       if (count > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} records, got ${count}; send smaller batches`);
       const now = Date.now();
       const records = slices ? slices.map((b) => encodedFromBytes(b, now)) : req.records.map((r) => encodeRecord(r, now));
-      return { stored: await store.put(records) };
+      let stored: number;
+      try {
+        stored = await store.put(records);
+      } catch (err) {
+        counters?.failed();
+        throw err;
+      }
+      counters?.stored(stored);
+      return { stored };
     },
     async listRecords(req) {
       const records = await store.list({

@@ -27,6 +27,7 @@ describe("routerConfig", () => {
       recorder: "127.0.0.1:9094",
       recordFlushMs: 200,
       async: ASYNC_DEFAULTS,
+      metrics: true,
     });
   });
 
@@ -50,6 +51,7 @@ describe("routerConfig", () => {
       FIZZ_ROUTER_ASYNC_RESULT_BYTES: "0",
       FIZZ_ROUTER_ASYNC_RETENTION: "3",
       FIZZ_ROUTER_ASYNC_RETENTION_AGE: "90m",
+      FIZZ_METRICS: "off",
     });
     expect(c).toEqual({
       listen: "0.0.0.0:0",
@@ -71,6 +73,7 @@ describe("routerConfig", () => {
         retention: 3,
         retentionMs: 90 * 60_000,
       },
+      metrics: false,
     });
   });
 

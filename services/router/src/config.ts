@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { join } from "node:path";
-import { loadConfig, parseDurationMs, serviceAddress, stateDirField } from "@fizz/common";
+import { loadConfig, metricsSwitchField, parseDurationMs, serviceAddress, stateDirField } from "@fizz/common";
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
@@ -11,6 +11,7 @@ const schema = z.object({
   FIZZ_ROUTER_TAP_INTERVAL_MS: int(5000, 10),
   FIZZ_ROUTER_RECORD_FLUSH_MS: int(200, 10),
   FIZZ_STATE_DIR: stateDirField(),
+  FIZZ_METRICS: metricsSwitchField(),
   FIZZ_ROUTER_ASYNC_ATTEMPTS: int(3, 1),
   FIZZ_ROUTER_ASYNC_BACKOFF_MS: int(1000, 0),
   FIZZ_ROUTER_ASYNC_CONCURRENCY: int(10, 1),
@@ -67,6 +68,8 @@ export interface RouterConfig {
   /** How often recorded pairs are shipped (sooner when a batch fills up). */
   recordFlushMs: number;
   async: AsyncConfig;
+  /** Per-request metrics and GET /metrics (FIZZ_METRICS, default on). */
+  metrics: boolean;
 }
 
 /** The router's configuration from environment variables (FIZZ_ROUTER, FIZZ_ADMIN, FIZZ_EXECUTOR, FIZZ_RECORDER, FIZZ_STATE_DIR, FIZZ_ROUTER_*). */
@@ -81,6 +84,7 @@ export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig
     tapIntervalMs: c.FIZZ_ROUTER_TAP_INTERVAL_MS,
     recorder: serviceAddress("recorder", env),
     recordFlushMs: c.FIZZ_ROUTER_RECORD_FLUSH_MS,
+    metrics: c.FIZZ_METRICS,
     async: {
       dir: join(c.FIZZ_STATE_DIR, "router", "invocations"),
       attempts: c.FIZZ_ROUTER_ASYNC_ATTEMPTS,

@@ -4,7 +4,7 @@ import { Pool } from "undici";
 import type { Logger } from "@fizz/common";
 import type { WarmCache, Instance } from "./cache/warm.js";
 import type { RouteTable } from "./routes/table.js";
-import type { FnInfo, FnSlot } from "./routes/types.js";
+import type { FnInfo, FnSlot, Match } from "./routes/types.js";
 import type { ExecutorApi } from "./executor.js";
 import type { Taps } from "./taps.js";
 import { BodyTooLarge, ClientGone, Exchange, HOP_BY_HOP, limitedBody, type ProxyRequest, type ProxyResponse } from "./exchange.js";
@@ -13,6 +13,9 @@ import { REPLAY_HEADER, REQUEST_ID_HEADER, requestIdOf } from "./recording/reque
 import { Recording } from "./recording/recording.js";
 import type { RecorderIndex } from "./recording/selector.js";
 import type { Shipper } from "./recording/shipper.js";
+import { TRACING } from "@fizz/telemetry";
+import { endInvoke, invokeSpan, tagRequest } from "./tracing.js";
+import { CLIENT_CLOSED, type RouterMetrics } from "./metrics.js";
 
 export interface ProxyOptions {
   table: () => RouteTable;
@@ -26,6 +29,8 @@ export interface ProxyOptions {
   recorders?: () => RecorderIndex;
   /** Where recorded pairs go; required for recording. */
   shipper?: Shipper;
+  /** Per-function request metrics; none when FIZZ_METRICS=off. */
+  metrics?: RouterMetrics;
 }
 
 // Connecting failed: the request never reached the function, so another instance may take it.
@@ -49,15 +54,43 @@ export class Proxy {
     const method = req.method ?? "GET";
     const id = requestIdOf(req.headers[REQUEST_ID_HEADER]);
     const m = this.o.table().match(method, path, req.headers.host);
-    if (!m) return sendError(res, 404, "NOT_FOUND", `no route for ${method} ${path}`, undefined, id);
+    // Metrics: plain numbers on the function's own object (metrics.ts), settled once at the end.
+    const fm = m?.slot.fn ? m.slot.fn.metrics : this.o.metrics?.unknown;
+    if (!fm) return void (await this.forward(req, res, m, url, q, path, method, id, onFunction, false));
+    fm.inFlight++;
+    const began = performance.now();
+    let upstreamMs = 0;
+    try {
+      upstreamMs = await this.forward(req, res, m, url, q, path, method, id, onFunction, true);
+    } finally {
+      fm.done(method, res.headersSent || res.writableEnded ? res.statusCode : CLIENT_CLOSED, began, upstreamMs);
+    }
+  }
+
+  /** The request after matching; resolves with the ms spent waiting on the function (when `timed`). */
+  private async forward(
+    req: ProxyRequest,
+    res: ProxyResponse,
+    m: Match | undefined,
+    url: string,
+    q: number,
+    path: string,
+    method: string,
+    id: string,
+    onFunction: ((fn: FnInfo) => void) | undefined,
+    timed: boolean,
+  ): Promise<number> {
+    let upstreamMs = 0;
+    if (!m) return sendError(res, 404, "NOT_FOUND", `no route for ${method} ${path}`, undefined, id), 0;
     const fn = m.slot.fn;
-    if (!fn) return sendError(res, 404, "NOT_FOUND", `function "${m.slot.name}" not found in namespace "${m.slot.namespace}"`, undefined, id);
+    if (!fn) return sendError(res, 404, "NOT_FOUND", `function "${m.slot.name}" not found in namespace "${m.slot.namespace}"`, undefined, id), 0;
     if (onFunction) onFunction(fn);
+    if (TRACING) tagRequest(fn, m.trigger, method);
 
     const max = this.o.maxBodyBytes;
     const cl = req.headers["content-length"];
     const chunked = cl === undefined && req.headers["transfer-encoding"] !== undefined;
-    if (cl !== undefined && Number(cl) > max) return tooLarge(res, max, id);
+    if (cl !== undefined && Number(cl) > max) return tooLarge(res, max, id), 0;
 
     // Recording is decided here, without I/O; with no recorder at all this is one property read.
     const recorders = this.o.recorders?.();
@@ -95,12 +128,14 @@ export class Proxy {
       try {
         inst = this.o.cache.tryAcquire(fn) ?? (await this.o.cache.acquire(fn));
       } catch (err) {
-        return sendExecutorError(res, err, id);
+        return sendExecutorError(res, err, id), upstreamMs;
       }
-      if (gone) return this.o.cache.release(inst);
+      if (gone) return this.o.cache.release(inst), upstreamMs;
       this.o.taps.add(inst.address);
       headers["x-fizz-function-resourceversion"] = inst.resourceVersion || fn.resourceVersion;
 
+      const sent = timed ? performance.now() : 0;
+      const span = TRACING ? invokeSpan(fn, inst.address, headers) : undefined;
       const err = await new Promise<Error | undefined>((resolve) => {
         const e = new Exchange(res, resolve, id, rec);
         current = e;
@@ -118,15 +153,17 @@ export class Proxy {
         );
         if (gone) e.abort(new ClientGone("client closed the connection"));
       });
+      if (span) endInvoke(span, err);
+      if (timed) upstreamMs += performance.now() - sent;
       this.o.cache.release(inst);
       current = undefined;
-      if (!err || gone) return;
+      if (!err || gone) return upstreamMs;
 
       const code = (err as { code?: string }).code ?? "";
-      if (err instanceof BodyTooLarge) return tooLarge(res, max, id);
+      if (err instanceof BodyTooLarge) return tooLarge(res, max, id), upstreamMs;
       if (code === "UND_ERR_HEADERS_TIMEOUT") {
         const msg = `function ${fn.name} did not respond within ${fn.spec.functionTimeoutMs / 1000} s`;
-        return sendError(res, 504, "DEADLINE_EXCEEDED", msg, undefined, id);
+        return sendError(res, 504, "DEADLINE_EXCEEDED", msg, undefined, id), upstreamMs;
       }
       const bodyRead = req.readableDidRead;
       const more = attempt < this.o.retry.attempts && !bodyRead;
@@ -138,11 +175,11 @@ export class Proxy {
       } else {
         if (REFUSED.has(code) || RESET.has(code)) void this.unreachable(fn, inst.address);
         const why = REFUSED.has(code) ? "is unreachable" : RESET.has(code) ? "closed the connection without responding" : `failed: ${err.message}`;
-        return sendError(res, 502, "UNAVAILABLE", `function ${fn.name} ${why}`, undefined, id);
+        return sendError(res, 502, "UNAVAILABLE", `function ${fn.name} ${why}`, undefined, id), upstreamMs;
       }
       await sleep(backoff);
       backoff *= 2;
-      if (gone) return;
+      if (gone) return upstreamMs;
     }
   }
 

@@ -22,6 +22,8 @@ import { buildServer } from "./server.js";
 import { RecorderIndex } from "./recording/selector.js";
 import { Shipper, type RecordSink, type ShipperOptions } from "./recording/shipper.js";
 import { AsyncInvoker } from "./async/invoker.js";
+import { SpanKind, withSpan } from "@fizz/telemetry";
+import { RouterMetrics } from "./metrics.js";
 
 const STOP_GRACE_MS = 5000;
 
@@ -50,6 +52,8 @@ export class Router implements Service {
   private readonly proxy: Proxy;
   private readonly invoker: AsyncInvoker;
   private readonly app: FastifyInstance;
+  /** Undefined with FIZZ_METRICS=off. */
+  readonly metrics: RouterMetrics | undefined;
   private table = RouteTable.empty();
   private synced = false;
   private rebuildQueued = false;
@@ -64,12 +68,23 @@ export class Router implements Service {
     this.admin = deps.admin ?? this.own(adminClient(config.admin));
     this.executor = deps.executor ?? this.own(executorClient(config.executor));
     this.informer = new Informer(this.admin, [Kind.FUNCTION, Kind.HTTP_TRIGGER, Kind.RECORDER], this.log.child({ component: "informer" }));
+    this.metrics = config.metrics ? new RouterMetrics(() => this.shipper.stats) : undefined;
     this.cache = new WarmCache((fn, busyAddresses) =>
-      this.executor.getServiceForFunction(
-        { function: fn.ref, busyAddresses },
-        // Specialization may fetch and unpack an archive; give it the function's own budget.
-        { timeoutMs: fn.spec.specializationTimeoutMs + 5000 },
-      ),
+      // A cache miss. Tracing on: a span the executor's spans join; off: a plain call.
+      withSpan(
+        "executor lookup",
+        () =>
+          this.executor.getServiceForFunction(
+            { function: fn.ref, busyAddresses },
+            // Specialization may fetch and unpack an archive; give it the function's own budget.
+            { timeoutMs: fn.spec.specializationTimeoutMs + 5000 },
+          ),
+        { "fizz.function": fn.name, "fizz.namespace": fn.namespace },
+        SpanKind.CLIENT,
+      ).then((r) => {
+        if (r.cold && this.metrics) this.metrics.of(fn).coldStarts++;
+        return r;
+      }),
     );
     this.taps = new Taps(this.executor, config.tapIntervalMs, this.log.child({ component: "taps" }));
     const recorder = deps.recorder ?? this.own(recorderClient(config.recorder));
@@ -87,6 +102,7 @@ export class Router implements Service {
       log: this.log.child({ component: "proxy" }),
       recorders: () => this.recorders,
       shipper: this.shipper,
+      metrics: this.metrics,
     });
     this.invoker = new AsyncInvoker({ ...config.async, maxBodyBytes: config.maxBodyBytes }, this.proxy, this.log.child({ component: "async" }));
     this.app = buildServer({
@@ -96,6 +112,7 @@ export class Router implements Service {
       ready: () => this.synced,
       debug: () => this.debug(),
       stats: () => this.stats(),
+      metrics: this.metrics?.service,
     });
   }
 
@@ -159,6 +176,10 @@ export class Router implements Service {
     const triggers: HTTPTrigger[] = [];
     for (const r of this.informer.list(Kind.HTTP_TRIGGER)) if (r.kind.case === "httpTrigger") triggers.push(r.kind.value);
     this.table = RouteTable.build(triggers, fns);
+    if (this.metrics) {
+      for (const f of this.table.functions.values()) f.metrics = this.metrics.of(f);
+      this.metrics.retain(this.table.functions);
+    }
     const recorders: Recorder[] = [];
     for (const r of this.informer.list(Kind.RECORDER)) if (r.kind.case === "recorder") recorders.push(r.kind.value);
     this.recorders = RecorderIndex.build(recorders);

@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { METRICS_PATH, type ServiceMetrics } from "@fizz/common";
 import type { Proxy } from "./proxy.js";
 import { sendError } from "./errors.js";
 import type { AsyncInvoker } from "./async/invoker.js";
 import { INVOKE_MODE_HEADER } from "./async/invocation.js";
 import { isInvocationsPath, registerInvocationRoutes } from "./async/routes.js";
+import { TRACING } from "@fizz/telemetry";
+import { traceRequest } from "./tracing.js";
 
 export interface ServerOptions {
   proxy: Proxy;
@@ -15,12 +18,14 @@ export interface ServerOptions {
   debug: () => unknown;
   /** Counters for /_fizz/stats (recorded, shipped, droppedRecords, ...). */
   stats?: () => unknown;
+  /** Served at GET /metrics; none with FIZZ_METRICS=off (then /metrics is 404). */
+  metrics?: ServiceMetrics | undefined;
   /** Async invocations (X-Fizz-Invoke-Mode, /fizz-invocations); the header is ignored without it. */
   invocations?: AsyncInvoker;
 }
 
 // Requests fastify serves; everything else goes straight to the proxy.
-const isControlPath = (url: string) => url === "/healthz" || url.startsWith("/_fizz/") || isInvocationsPath(url);
+const isControlPath = (url: string) => url === "/healthz" || url === METRICS_PATH || url.startsWith("/_fizz/") || isInvocationsPath(url);
 
 /**
  * The fastify front: it keeps /healthz and /_fizz/*; every other request goes to the proxy,
@@ -31,9 +36,12 @@ const isControlPath = (url: string) => url === "/healthz" || url.startsWith("/_f
  */
 export function buildServer(o: ServerOptions): FastifyInstance {
   const inv = o.invocations;
+  // The one thing async invocation costs a sync request: this header lookup.
+  const dispatch = (req: IncomingMessage, res: ServerResponse) =>
+    inv && req.headers[INVOKE_MODE_HEADER] !== undefined ? inv.handle(req, res) : o.proxy.handle(req, res);
   const forwardRaw = (req: IncomingMessage, res: ServerResponse) => {
-    // The one thing async invocation costs a sync request: this header lookup.
-    const p = inv && req.headers[INVOKE_MODE_HEADER] !== undefined ? inv.handle(req, res) : o.proxy.handle(req, res);
+    // Tracing off (the default) costs this one boolean.
+    const p = TRACING ? traceRequest(req, res, () => dispatch(req, res)) : dispatch(req, res);
     p.catch((err: Error) => sendError(res, 500, "INTERNAL", err.message));
   };
   const app = Fastify({
@@ -59,6 +67,12 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   });
   app.get("/_fizz/routes", async () => o.debug());
   app.get("/_fizz/stats", async () => (o.stats ? o.stats() : {}));
+  const metrics = o.metrics;
+  if (metrics)
+    app.get(METRICS_PATH, async (_req, reply) => {
+      const { contentType, body } = await metrics.scrape();
+      return reply.type(contentType).send(body);
+    });
   if (inv) registerInvocationRoutes(app, inv);
 
   // Only /_fizz/* paths fastify does not know reach these.

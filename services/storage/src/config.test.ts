@@ -26,6 +26,7 @@ describe("storage config", () => {
       backend: "fs",
       s3: { endpoint: "", bucket: "fizz-archives", accessKey: "", secretKey: "", region: "us-east-1" },
       gc: { graceMs: 600_000, intervalMs: 60_000 },
+      metricsAddress: "127.0.0.1:9192",
     });
   });
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addressField, stateDirField } from "@fizz/common";
+import { addressField, metricsAddressField, metricsListen, metricsSwitchField, stateDirField } from "@fizz/common";
 
 const ms = (def: number) => z.coerce.number().int().min(0).default(def);
 
@@ -15,6 +15,9 @@ export const configSchema = z
     /** Largest archive accepted, in bytes. */
     FIZZ_STORAGE_MAX_BYTES: z.coerce.number().int().min(1).default(256 * 1024 * 1024),
     FIZZ_STORAGE_BACKEND: z.enum(["fs", "s3"]).default("fs"),
+    /** HTTP /metrics listener (FIZZ_METRICS=off: none). */
+    FIZZ_STORAGE_METRICS: metricsAddressField("storage"),
+    FIZZ_METRICS: metricsSwitchField(),
     /** S3/MinIO endpoint URL, e.g. http://127.0.0.1:9000 (path-style addressing). */
     FIZZ_S3_ENDPOINT: z
       .url({ protocol: /^https?$/, error: "must be an http(s) URL, e.g. http://127.0.0.1:9000" })
@@ -42,6 +45,7 @@ export const configSchema = z
     stateDir: e.FIZZ_STATE_DIR,
     maxBytes: e.FIZZ_STORAGE_MAX_BYTES,
     backend: e.FIZZ_STORAGE_BACKEND,
+    metricsAddress: e.FIZZ_METRICS ? metricsListen(e.FIZZ_STORAGE_METRICS, e.FIZZ_STORAGE) : undefined,
     s3: {
       endpoint: e.FIZZ_S3_ENDPOINT ?? "",
       bucket: e.FIZZ_S3_BUCKET,

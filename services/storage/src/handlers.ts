@@ -37,7 +37,13 @@ function checkHeader(h: UploadHeader | undefined, maxBytes: number): { sha256?: 
   return { sha256: sha256 || undefined, size: h.size > 0n ? Number(h.size) : undefined };
 }
 
-export function storageImpl(backend: ArchiveBackend, maxBytes: number): ServiceImpl<(typeof StorageService)["method"]> {
+/** Archive bytes stored and served (metrics). */
+export interface ByteCounters {
+  stored(n: number): void;
+  served(n: number): void;
+}
+
+export function storageImpl(backend: ArchiveBackend, maxBytes: number, bytes?: ByteCounters): ServiceImpl<(typeof StorageService)["method"]> {
   return {
     async upload(reqs, ctx) {
       const it = reqs[Symbol.asyncIterator]();
@@ -59,6 +65,7 @@ export function storageImpl(backend: ArchiveBackend, maxBytes: number): ServiceI
         expectedSize: expected.size,
         signal: ctx.signal,
       });
+      bytes?.stored(stored.size);
       return toInfo(stored);
     },
 
@@ -66,7 +73,10 @@ export function storageImpl(backend: ArchiveBackend, maxBytes: number): ServiceI
       checkArchiveId(req.id);
       const { info, chunks } = await backend.get(req.id);
       yield { part: { case: "info", value: toInfo(info) } };
-      for await (const c of chunks) yield { part: { case: "data", value: c } };
+      for await (const c of chunks) {
+        bytes?.served(c.length);
+        yield { part: { case: "data", value: c } };
+      }
     },
 
     async stat(req) {

@@ -30,6 +30,8 @@ export interface RunnerStatus {
   skipped: number;
   /** Runs started. */
   fired: number;
+  /** Runs that failed after every attempt. */
+  failed: number;
   /** Why the schedule stopped (the fire log could not be written). */
   error?: string;
 }
@@ -38,7 +40,7 @@ export interface RunnerStatus {
 const MAX_SLEEP_MS = 2 ** 31 - 1;
 
 export class Runner {
-  readonly status: RunnerStatus = { skipped: 0, fired: 0 };
+  readonly status: RunnerStatus = { skipped: 0, fired: 0, failed: 0 };
   private readonly abort = new AbortController();
   private readonly inflight = new Set<Promise<void>>();
   private loopDone: Promise<void> = Promise.resolve();
@@ -132,7 +134,10 @@ export class Runner {
       )
       .then((o) => {
         if (o.ok) this.d.log.debug({ scheduled, attempts: o.attempts, status: o.status }, "run succeeded");
-        else this.d.log.warn({ scheduled, attempts: o.attempts, status: o.status, err: o.error }, "run failed");
+        else {
+          this.status.failed++;
+          this.d.log.warn({ scheduled, attempts: o.attempts, status: o.status, err: o.error }, "run failed");
+        }
       })
       .catch(() => undefined) // aborted: the trigger was stopped
       .finally(() => this.inflight.delete(run));

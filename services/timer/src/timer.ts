@@ -1,8 +1,8 @@
 // Composition root: an Informer over TimeTriggers, one Runner per trigger, the fire log under
 // $FIZZ_STATE_DIR/timer, and the HTTP endpoint (/healthz, /triggers).
 import { join } from "node:path";
-import { silentLogger, startStatusServer, type Logger, type Service, type StatusServer } from "@fizz/common";
-import { adminClient, Informer, keyOf, type AdminClient, type InformerEvent } from "@fizz/clients";
+import { METRICS_PATH, ServiceMetrics, silentLogger, startStatusServer, type Logger, type Service, type StatusServer } from "@fizz/common";
+import { adminClient, Informer, keyOf, nsOf, type AdminClient, type InformerEvent } from "@fizz/clients";
 import { parseCron, TIME_ZONE } from "@fizz/cron";
 import { Kind, type TimeTrigger } from "@fizz/proto";
 import type { TimerConfig } from "./config.js";
@@ -41,6 +41,9 @@ export class Timer implements Service {
   private synced = false;
   private readonly clock: Clock;
 
+  /** Per trigger (bounded by the TimeTriggers that exist): runs started, skipped, failed. */
+  readonly metrics = timerMetrics(() => this.runners.values());
+
   constructor(
     readonly config: TimerConfig,
     private readonly log: Logger = silentLogger,
@@ -60,6 +63,7 @@ export class Timer implements Service {
     this.server = await startStatusServer(c.address, {
       "/healthz": () => (this.synced ? { status: 200, body: { status: "ok" } } : { status: 503, body: { status: "syncing" } }),
       "/triggers": () => ({ status: 200, body: { timeZone: TIME_ZONE, now: new Date(this.clock.now()).toISOString(), triggers: this.views() } }),
+      [METRICS_PATH]: this.metrics.route,
     });
     await this.informer.start();
     // State of triggers deleted while the timer was down.
@@ -155,4 +159,14 @@ function viewOf(t: TimeTrigger): Omit<TriggerView, keyof RunnerStatus> {
     method: s?.method ?? "",
     subpath: s?.subpath ?? "",
   };
+}
+
+/** The timer's metrics, read from its runners' status at scrape time. */
+function timerMetrics(runners: () => Iterable<Runner>): ServiceMetrics {
+  const m = new ServiceMetrics("timer");
+  const labels = (r: Runner) => ({ namespace: nsOf(r.trigger.metadata), trigger: r.trigger.metadata?.name ?? "" });
+  m.perItem("fires_total", "Scheduled runs started", "counter", runners, labels, (r) => r.status.fired);
+  m.perItem("skipped_total", "Scheduled runs skipped (the timer was down or stalled)", "counter", runners, labels, (r) => r.status.skipped);
+  m.perItem("failures_total", "Scheduled runs that failed after every attempt", "counter", runners, labels, (r) => r.status.failed);
+  return m;
 }

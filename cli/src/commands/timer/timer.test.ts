@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Controller } from "@fizz/controller";
 import { parseCron } from "@fizz/cron";
-import { runCli } from "../../__fixtures__/run.js";
+import { cliRunner, runCli } from "../../__fixtures__/run.js";
 import { scheduleLines } from "./table.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fizz-cli-timer-"));
@@ -23,19 +23,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const fizz = (...args: string[]) => runCli(args, env);
-async function ok(...args: string[]): Promise<string> {
-  const r = await fizz(...args);
-  if (r.code !== 0) throw new Error(`fizz ${args.join(" ")} exited ${r.code}:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-const json = async (...args: string[]) => JSON.parse(await ok(...args, "-o", "json"));
-const failsWith = async (args: string[], pattern: RegExp) => {
-  const r = await fizz(...args);
-  expect(r.code).toBe(1);
-  expect(r.stderr.trim().split("\n")).toHaveLength(1);
-  expect(r.stderr).toMatch(pattern);
-};
+const { fizz, ok, json, failsWith } = cliRunner(() => env);
 const ISO = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ";
 
 describe("fizz timer", () => {

@@ -11,6 +11,8 @@ import { EnvPool } from "./env-pool.js";
 import { getFunction, resolveParts, type FunctionParts } from "./lookup.js";
 import { Registry, type Instance } from "./registry.js";
 import { RuntimeClient } from "./runtime-client.js";
+import type { PoolEvents } from "../metrics.js";
+import { withSpan } from "@fizz/telemetry";
 
 export interface PoolManagerOptions {
   maxArchiveBytes: number;
@@ -51,6 +53,8 @@ export class PoolManager {
     private readonly log: Logger,
     /** Told which function an instance runs, so its output lands in that function's log. */
     private readonly logs?: LogStore,
+    /** Cold starts, reaps and crashes as they happen (metrics). */
+    private readonly events?: PoolEvents,
   ) {
     this.archives = new ArchiveFetcher(storage, opts.maxArchiveBytes);
   }
@@ -99,7 +103,9 @@ export class PoolManager {
         `function "${fn.metadata?.name}" already runs ${active} instances (concurrency ${concurrency})`,
         "CONCURRENCY_LIMIT",
       );
-    const flight = this.specialize(parts, fnKey, rv).finally(() => this.inflight.delete(flightKey));
+    // Tracing on: a span around the whole cold start with one child per step; off: plain calls.
+    const attrs = { "fizz.function": fn.metadata?.name ?? "", "fizz.namespace": fn.metadata?.namespace ?? "", "fizz.environment": parts.env.metadata?.name ?? "" };
+    const flight = withSpan("specialize", () => this.specialize(parts, fnKey, rv), attrs).finally(() => this.inflight.delete(flightKey));
     this.inflight.set(flightKey, flight);
     return flight;
   }
@@ -107,9 +113,10 @@ export class PoolManager {
   private async specialize(parts: FunctionParts, fnKey: string, rv: string): Promise<ServiceResult> {
     const { fn, env, pkg } = parts;
     const fname = fn.metadata?.name ?? "";
+    const began = performance.now();
     const pool = this.ensurePool(env);
     // Download while the pool hands out (or starts) an instance.
-    const [took, fetched] = await Promise.allSettled([pool.take(), this.archives.fetch(pkg)]);
+    const [took, fetched] = await Promise.allSettled([withSpan("take instance", () => pool.take()), withSpan("fetch archive", () => this.archives.fetch(pkg))]);
     if (took.status === "rejected") throw withContext(took.reason, `function "${fname}"`);
     const inst = took.value;
     if (fetched.status === "rejected") {
@@ -125,8 +132,9 @@ export class PoolManager {
     try {
       const functionName = fn.spec?.package?.functionName ?? "";
       const v1 = env.spec?.version === 1;
-      const filepath = await unpack(fetched.value, inst.workDir, this.opts.maxArchiveBytes, functionName, v1);
-      await this.runtime.specialize(inst.address, v1 ? undefined : { filepath, functionName }, effective(parts).specializationTimeoutMs);
+      const filepath = await withSpan("unpack", () => unpack(fetched.value, inst.workDir, this.opts.maxArchiveBytes, functionName, v1));
+      const body = v1 ? undefined : { filepath, functionName };
+      await withSpan(v1 ? "POST /specialize" : "POST /v2/specialize", () => this.runtime.specialize(inst.address, body, effective(parts).specializationTimeoutMs));
     } catch (err) {
       // The instance may hold half-loaded code: never reuse it.
       this.kill(inst);
@@ -140,6 +148,7 @@ export class PoolManager {
     inst.state = "specialized";
     inst.lastUsed = Date.now();
     this.stats.specializations++;
+    this.events?.specialized(env, fn, (performance.now() - began) / 1000);
     // Changed while we worked: serve this call, then let the instance go.
     const current = this.informer.get(Kind.FUNCTION, fn.metadata?.namespace, fname);
     if (current?.kind.case !== "function" || current.kind.value.metadata?.resourceVersion !== rv || inst.poolGen !== pool.generation) this.retire(inst);
@@ -240,6 +249,7 @@ export class PoolManager {
     inst.state = "stopping";
     if (e.expected || was === "stopping" || this.closed) return;
     this.stats.crashes++;
+    this.events?.crashed(inst.envKey);
     this.log.warn({ instance: inst.id, env: inst.envKey, function: inst.fnKey, state: was, code: e.code, signal: e.signal }, "runtime instance exited unexpectedly");
     if (was === "warm") this.pools.get(inst.envKey)?.lost(inst);
   }
@@ -254,6 +264,7 @@ export class PoolManager {
       const idleMs = (fn?.kind.case === "function" && fn.kind.value.spec?.idletimeout ? fn.kind.value.spec.idletimeout : DEFAULTS.idletimeout) * 1000;
       if (fn && now - inst.lastUsed < idleMs) continue;
       this.stats.reaped++;
+      this.events?.reaped(inst.envKey);
       this.log.info({ instance: inst.id, function: inst.fnKey, idleMs: now - inst.lastUsed }, "reaping idle instance");
       this.retire(inst, 0);
     }

@@ -1,4 +1,5 @@
 import type { EffectiveFunctionSpec } from "@fizz/clients";
+import type { FnMetrics } from "../metrics.js";
 
 /** What the router needs about a Function on the hot path, computed once per change. */
 export interface FnInfo {
@@ -10,6 +11,8 @@ export interface FnInfo {
   readonly spec: EffectiveFunctionSpec;
   /** Pre-built ObjectRef for executor calls (no allocation per call). */
   readonly ref: { readonly name: string; readonly namespace: string };
+  /** Its request counters (set by the router when the table is built; unset with metrics off). */
+  metrics?: FnMetrics | undefined;
 }
 
 /** A function a route points at; `fn` is undefined when the Function does not exist (→ 404). */
