@@ -57,8 +57,12 @@ describe("ProcessBackend", () => {
     expect(inst.address).toMatch(/^127\.0\.0\.1:\d+$/);
     expect(inst.workDir).toBe(join(stateDir, "instances", inst.id));
     expect(backend.isAlive(inst.id)).toBe(true);
-    const pids = JSON.parse(readFileSync(join(stateDir, "executor", "pids.json"), "utf8")) as { instances: Array<{ pid: number }> };
-    expect(pids.instances.map((e) => e.pid)).toContain(inst.pid);
+    // The pid file is rewritten in the background right after a start.
+    const recordedPids = () => {
+      const file = join(stateDir, "executor", "pids.json");
+      return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { instances: Array<{ pid: number }> }).instances.map((e) => e.pid) : [];
+    };
+    await until("the pid in pids.json", () => recordedPids().includes(inst.pid!));
     // A warm instance's output is its environment's, kept after the instance is gone.
     const own = async () => (await logs.readEnvironment("default/test")).filter((l) => l.instanceId === inst.id);
     const said = await until("the announcement in the log", async () => (await own()).map((l) => `${l.stream} ${l.text}`).find((t) => t.includes("listening")));
