@@ -33,10 +33,9 @@ const find = <T extends K8sObject>(objs: K8sObject[], kind: string, name: string
 const containerOf = (objs: K8sObject[], name: string) => find<Workload>(objs, "Deployment", name)!.spec.template.spec.containers[0]!;
 const imageName = (image: string) => image.replace(/:[^/:]+$/, "");
 
-// Settings the Kubernetes store and executor backend will read (a later change adds them);
+// Settings the Kubernetes executor backend will read (a later change adds it);
 // until then the services ignore them. Remove a name here once its code reads it.
 const PLANNED: Partial<Record<ServiceName, string[]>> = {
-  controller: ["FIZZ_STORE"],
   executor: ["FIZZ_EXECUTOR_BACKEND", "FIZZ_FUNCTIONS_NAMESPACE", "FIZZ_RUNTIME_IMAGE_NODEJS", "FIZZ_RUNTIME_IMAGE_PYTHON"],
 };
 // gRPC services' HTTP /metrics port (ports.ts); HTTP services serve /metrics on their own port.

@@ -26,4 +26,11 @@ describe("config", () => {
       /invalid controller configuration:\n {2}FIZZ_ADMIN: must be host:port.*\n {2}FIZZ_WATCH_HISTORY: /s,
     );
   });
+
+  it("selects the Kubernetes store with FIZZ_STORE=kubernetes, its namespace and an optional server URL", () => {
+    expect(load({ FIZZ_STORE: "kubernetes" }).kube).toEqual({ namespace: "fizz", server: undefined });
+    expect(load({ FIZZ_STORE: "kubernetes", FIZZ_KUBE_NAMESPACE: "ops", FIZZ_KUBE_SERVER: "http://127.0.0.1:6443" }).kube).toEqual({ namespace: "ops", server: "http://127.0.0.1:6443" });
+    expect(load({ FIZZ_STORE: "file" }).kube).toBeUndefined();
+    expect(() => load({ FIZZ_STORE: "etcd", FIZZ_KUBE_SERVER: "not a url" })).toThrow(/FIZZ_STORE: .*\n {2}FIZZ_KUBE_SERVER: /s);
+  });
 });

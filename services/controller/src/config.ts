@@ -13,12 +13,20 @@ export const configSchema = z
     /** HTTP /metrics listener (FIZZ_METRICS=off: none). */
     FIZZ_CONTROLLER_METRICS: metricsAddressField("controller"),
     FIZZ_METRICS: metricsSwitchField(),
+    /** Where resources live: "file" (embedded, under FIZZ_STATE_DIR) or "kubernetes" (fizz.dev CRs). */
+    FIZZ_STORE: z.enum(["file", "kubernetes"]).default("file"),
+    /** The controller's own namespace (holds the version counter ConfigMap) with FIZZ_STORE=kubernetes. */
+    FIZZ_KUBE_NAMESPACE: z.string().min(1).default("fizz"),
+    /** API server URL overriding the kubeconfig's (tests; otherwise in-cluster or ~/.kube/config). */
+    FIZZ_KUBE_SERVER: z.url().optional(),
   })
   .transform((e) => ({
     address: e.FIZZ_ADMIN,
     stateDir: e.FIZZ_STATE_DIR,
     historySize: e.FIZZ_WATCH_HISTORY,
     metricsAddress: e.FIZZ_METRICS ? metricsListen(e.FIZZ_CONTROLLER_METRICS, e.FIZZ_ADMIN) : undefined,
+    // Absent: the file store, so configs written as literals keep working.
+    ...(e.FIZZ_STORE === "kubernetes" ? { kube: { namespace: e.FIZZ_KUBE_NAMESPACE, server: e.FIZZ_KUBE_SERVER } } : {}),
   }));
 
 export type ControllerConfig = z.infer<typeof configSchema>;

@@ -6,6 +6,8 @@ import { startRpcServer, type RpcServer } from "@fizz/rpc";
 import { Admin } from "./admin.js";
 import type { ControllerConfig } from "./config.js";
 import { FileStore } from "./store/file-store.js";
+import { KubeStore } from "./store/kube-store.js";
+import { kubeConfig } from "./store/kube-config.js";
 import type { ResourceStore } from "./store/store.js";
 
 export class Controller implements Service {
@@ -31,7 +33,7 @@ export class Controller implements Service {
   }
 
   async start(): Promise<void> {
-    const store = this.store ?? new FileStore(join(this.config.stateDir, "resources"), this.log.child({ component: "store" }));
+    const store = this.store ?? this.defaultStore();
     this.admin = await Admin.open(store, this.config.historySize, this.log.child({ component: "admin" }));
     this.active = store;
     this.server = await startRpcServer(this.config.address, [this.admin.binding()], this.log, { onCall: this.metrics.onCall });
@@ -44,8 +46,18 @@ export class Controller implements Service {
     await this.admin?.close();
     await this.server?.stop();
     await this.metrics.stop();
+    this.active?.close?.();
     this.server = undefined;
     this.admin = undefined;
+  }
+
+  /** FIZZ_STORE: the file store under $FIZZ_STATE_DIR/resources, or fizz.dev CRs in Kubernetes. */
+  private defaultStore(): ResourceStore {
+    const log = this.log.child({ component: "store" });
+    const kube = this.config.kube;
+    if (!kube) return new FileStore(join(this.config.stateDir, "resources"), log);
+    // External changes are seen (the store's view stays current) but not yet fed into Watch history.
+    return new KubeStore({ kubeConfig: kubeConfig(kube.server), namespace: kube.namespace, log });
   }
 
   /** Open Watch streams (for diagnostics and tests). */

@@ -29,9 +29,10 @@ export const tempDir = () => {
   return d;
 };
 
-export async function startController(opts: { stateDir?: string; historySize?: number } = {}): Promise<Running> {
+export async function startController(opts: { stateDir?: string; historySize?: number; kube?: { server: string } } = {}): Promise<Running> {
   const stateDir = opts.stateDir ?? tempDir();
-  const controller = new Controller({ address: "127.0.0.1:0", stateDir, historySize: opts.historySize ?? 1000 });
+  const kube = opts.kube && { namespace: "fizz", server: opts.kube.server };
+  const controller = new Controller({ address: "127.0.0.1:0", stateDir, historySize: opts.historySize ?? 1000, kube });
   await controller.start();
   const client = adminClient(controller.address!);
   return {

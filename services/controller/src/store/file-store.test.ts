@@ -1,10 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { EventType, Kind } from "@fizz/proto";
+import { Kind } from "@fizz/proto";
 import { Controller } from "../controller.js";
-import { env, expectFizz, fn, meta, openWatch, pkg, route, startController, tempDir } from "../__fixtures__/harness.js";
+import { env, expectFizz, fn, pkg, route, startController, tempDir } from "../__fixtures__/harness.js";
 import { FileStore } from "./file-store.js";
+import { storeContract } from "../__fixtures__/store-contract.js";
 
 /** Every file below dir, relative. */
 function walk(dir: string, prefix = ""): string[] {
@@ -12,6 +13,11 @@ function walk(dir: string, prefix = ""): string[] {
     e.isDirectory() ? walk(join(dir, e.name), `${prefix}${e.name}/`) : [`${prefix}${e.name}`],
   );
 }
+
+storeContract("file", async () => {
+  const stateDir = tempDir();
+  return { start: () => startController({ stateDir }) };
+});
 
 describe("file store", () => {
   it("writes one protobuf-JSON file per resource and leaves no temp files", async () => {
@@ -32,32 +38,6 @@ describe("file store", () => {
     const json = JSON.parse(readFileSync(join(root, "function/default/hello.json"), "utf8"));
     expect(json.function.metadata).toMatchObject({ name: "hello", namespace: "default", generation: "1" });
     expect(json.function.spec.package.packageref).toMatchObject({ name: "code", resourceversion: "2" });
-  });
-
-  it("keeps resources across a restart, and versions keep growing even after deletes", async () => {
-    const stateDir = tempDir();
-    const a = await startController({ stateDir });
-    await a.client.create({ resource: env("node") });
-    await a.client.create({ resource: pkg("code") });
-    const f = await a.client.create({ resource: fn("hello") });
-    await a.client.create({ resource: env("temp") });
-    const del = await a.client.delete({ kind: Kind.ENVIRONMENT, name: "temp" });
-    const lastVersion = Number(meta(del.resource).resourceVersion);
-    await a.stop();
-
-    const b = await startController({ stateDir });
-    expect(await b.client.get({ kind: Kind.FUNCTION, name: "hello" })).toEqual(f);
-    const listed = await b.client.list({ kind: Kind.UNSPECIFIED });
-    expect(listed.items.map((r) => meta(r).name).sort()).toEqual(["code", "hello", "node"]);
-    expect(Number(listed.resourceVersion)).toBe(lastVersion);
-    const next = await b.client.create({ resource: env("after") });
-    expect(Number(meta(next).resourceVersion)).toBe(lastVersion + 1);
-    // The history starts empty: resuming from before the restart means relisting.
-    await expectFizz(openWatch(b.client, { resourceVersion: "1" }).next(), "OUT_OF_RANGE");
-    const fromNow = openWatch(b.client, { resourceVersion: String(lastVersion) });
-    expect(meta((await fromNow.next()).resource).name).toBe("after");
-    fromNow.cancel();
-    await b.stop();
   });
 
   it("refuses to start on a corrupt resource file, naming it", async () => {
@@ -97,20 +77,6 @@ describe("file store", () => {
     const b = await startController({ stateDir });
     expect(existsSync(tmp)).toBe(false);
     expect(await b.client.get({ kind: Kind.ENVIRONMENT, name: "node" })).toEqual(e);
-    await b.stop();
-  });
-
-  it("replays a watch from the store's contents after a restart", async () => {
-    const stateDir = tempDir();
-    const a = await startController({ stateDir });
-    await a.client.create({ resource: env("node") });
-    await a.stop();
-    const b = await startController({ stateDir });
-    const w = openWatch(b.client, {});
-    const first = await w.next();
-    expect([first.type, meta(first.resource).name]).toEqual([EventType.ADDED, "node"]);
-    expect((await w.next()).type).toBe(EventType.SYNCED);
-    w.cancel();
     await b.stop();
   });
 });

@@ -10,7 +10,7 @@ export interface LoadedState {
 /**
  * Where resources live. The controller is the only writer and serializes its writes, so a
  * store needs no locking of its own. Implementations: the embedded file store (local default);
- * a Kubernetes CRD store later.
+ * the Kubernetes CRD store (kube-store.ts).
  */
 export interface ResourceStore {
   /** Reads everything; called once before serving. Fails loudly on unreadable state. */
@@ -22,4 +22,6 @@ export interface ResourceStore {
   put(resource: Resource): Promise<void>;
   /** Removes a resource; `resourceVersion` is the version issued for the deletion. */
   delete(kind: Kind, namespace: string, name: string, resourceVersion: number): Promise<void>;
+  /** Releases background work (watches); called when the controller stops. */
+  close?(): void;
 }

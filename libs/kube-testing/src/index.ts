@@ -1,0 +1,1 @@
+export { FakeKubeApi, kubeConfigOptions, type FakeKubeOptions, type KubeObject } from "./server.js";
