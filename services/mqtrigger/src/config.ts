@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addressField, parseDurationMs, routerUrl } from "@fizz/common";
+import { addressField, parseDurationMs, routerUrlField } from "@fizz/common";
 
 const int = (min: number, def: number) => z.coerce.number().int().min(min).default(def);
 /** A comma-separated list; empty or unset means "not configured". */
@@ -16,10 +16,7 @@ export const configSchema = z
     FIZZ_MQTRIGGER: addressField("mqtrigger"),
     FIZZ_ADMIN: addressField("controller"),
     /** Functions are invoked at <router>/fizz-function/<name>. */
-    FIZZ_ROUTER: z
-      .string()
-      .optional()
-      .transform((v) => routerUrl(v ? { FIZZ_ROUTER: v } : {})),
+    FIZZ_ROUTER: routerUrlField(),
     /** NATS servers (nats://host:port, comma-separated); unset: nats triggers are reported, not run. */
     FIZZ_NATS_URL: list(),
     /** Kafka bootstrap brokers (host:port, comma-separated); unset: kafka triggers are reported, not run. */

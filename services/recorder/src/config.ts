@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addressField, metricsAddressField, metricsListen, metricsSwitchField, routerUrl, stateDirField } from "@fizz/common";
+import { addressField, metricsAddressField, metricsListen, metricsSwitchField, routerUrlField, stateDirField } from "@fizz/common";
 
 /** The recorder's settings, from environment variables. */
 export const configSchema = z
@@ -7,11 +7,7 @@ export const configSchema = z
     /** Where RecorderService listens, host:port (port 0: any free port). */
     FIZZ_RECORDER: addressField("recorder"),
     /** The router replays go through (http URL or host:port). */
-    FIZZ_ROUTER: z
-      .string()
-      .optional()
-      .transform((v) => routerUrl(v ? { FIZZ_ROUTER: v } : {}))
-      .refine((v) => URL.canParse(v), { message: "must be an http URL or host:port, e.g. 127.0.0.1:8888" }),
+    FIZZ_ROUTER: routerUrlField(),
     /** Root of local state; the embedded store keeps <dir>/recorder/records.log. */
     FIZZ_STATE_DIR: stateDirField(),
     /** redis://host:port/db; empty = the embedded store. */

@@ -8,7 +8,7 @@
 import { create } from "@bufbuild/protobuf";
 import { request } from "undici";
 import { ReplayResultSchema, type Record as RecordMsg, type ReplayRequest, type ReplayResult } from "@fizz/proto";
-import { DEFAULT_NAMESPACE, FizzError, checkName, invalid, notFound, precondition, unavailable } from "@fizz/common";
+import { DEFAULT_NAMESPACE, FizzError, checkName, functionPath, invalid, notFound, precondition, unavailable } from "@fizz/common";
 import { compareResponses } from "./compare.js";
 import type { RecordStore } from "./store/store.js";
 
@@ -21,9 +21,6 @@ const DROPPED = new Set([
   "transfer-encoding", "upgrade", "host", "content-length", "x-fizz-request-id",
 ]);
 
-const routeOf = (namespace: string, fn: string) =>
-  namespace === DEFAULT_NAMESPACE ? `/fizz-function/${fn}` : `/fizz-function/${namespace}/${fn}`;
-
 /** The path and query to send, under the internal route of the target function. */
 export function replayPath(rec: RecordMsg, toFunction: string, toNamespace: string): string {
   const url = rec.url || "/";
@@ -33,14 +30,14 @@ export function replayPath(rec: RecordMsg, toFunction: string, toNamespace: stri
   if (!rec.trigger) {
     const path = q >= 0 ? url.slice(0, q) : url;
     const ns = rec.namespace || DEFAULT_NAMESPACE;
-    for (const prefix of [routeOf(ns, rec.function), routeOf(ns, rec.function).replace("/fizz-function/", "/fission-function/")]) {
+    for (const prefix of [functionPath(ns, rec.function), functionPath(ns, rec.function).replace("/fizz-function/", "/fission-function/")]) {
       if (path === prefix || path.startsWith(`${prefix}/`)) {
         rest = path.slice(prefix.length);
         break;
       }
     }
   }
-  return `${routeOf(toNamespace, toFunction)}${rest}${query}`;
+  return `${functionPath(toNamespace, toFunction)}${rest}${query}`;
 }
 
 /** Recorded request headers minus hop-by-hop ones, Host, Content-Length and redacted values. */
