@@ -35,7 +35,8 @@ beforeAll(async () => {
     {
       stateDir,
       runtimes: { ...builtinRuntimes(), never: script("never-ready.cjs"), dies: script("dies.cjs"), chatty: script("chatty.cjs") },
-      startTimeoutMs: 1500,
+      // Generous: a loaded CI machine can take seconds to start a runtime; only "never" waits it out.
+      startTimeoutMs: 8000,
       logs,
       defaultGraceMs: 1000,
     },
