@@ -150,9 +150,12 @@ export class ProcessBackend implements RuntimeBackend {
       };
       const keep = (c: Buffer) => void (tail = (tail + c.toString("utf8")).slice(-2000));
       // Runtimes without IPC support announce themselves on stdout.
+      // Matched against the chunk itself (plus the end of the previous one, for a line split
+      // across chunks), not the kept tail: output right after the announcement can push it out.
       const onStdout = (c: Buffer) => {
-        keep(c);
-        const m = LISTENING.exec(tail);
+        const text = c.toString("utf8");
+        const m = LISTENING.exec(tail.slice(-200) + text);
+        tail = (tail + text).slice(-2000);
         if (m) done(undefined, Number(m[2]));
       };
       const onError = (err: NodeJS.ErrnoException) => {
