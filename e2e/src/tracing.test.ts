@@ -5,15 +5,18 @@
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { randomBytes } from "node:crypto";
 import { OtlpReceiver, type ReceivedSpan } from "@fizz/telemetry/receiver";
+import { natsTestClient, startNatsServer, type NatsServer } from "@fizz/mqtrigger/testing/nats-server";
 import { eventually, fizzOk, get, startPlatform, type Platform } from "./platform.js";
 
 const receiver = new OtlpReceiver();
 let p: Platform;
+let nats: NatsServer;
 
 beforeAll(async () => {
   const url = await receiver.start();
+  nats = await startNatsServer();
   p = await startPlatform({
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100" },
+    env: { OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_PROTOCOL: "http/json", OTEL_BSP_SCHEDULE_DELAY: "100", FIZZ_NATS_URL: nats.url },
   });
   await fizzOk(p, ["fn", "create", "--name", "traced", "--env", "nodejs", "--code", "./traceparent.js", "--url", "/traced", "--method", "GET"]);
   await eventually(async () => (await get(`${p.routerUrl}/_fizz/routes`)).body.includes("/traced"), 10_000);
@@ -22,6 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await p?.stop();
   await receiver.stop();
+  await nats?.stop();
 });
 
 const hex = (bytes: number) => randomBytes(bytes).toString("hex");
@@ -94,6 +98,43 @@ describe("OpenTelemetry traces", () => {
     expect(server).toMatchObject({ service: "fizz-router", parentSpanId: "" });
     expect(one(trace, (s) => s.spanId === fnCtx.spanId)!.parentSpanId).toBe(server.spanId);
     expect(trace.map((s) => s.name)).not.toContain("executor lookup");
+  });
+
+  it("continue a timer's trace at the router: timer client span → router server span → function", async () => {
+    await fizzOk(p, ["timer", "create", "--name", "traced-tick", "--function", "traced", "--cron", "@every 1s", "--method", "GET"]);
+    try {
+      const trace = await receiver.waitFor((all) => {
+        const client = all.find((s) => s.service === "fizz-timer" && s.kind === 3);
+        const server = client && all.find((s) => s.service === "fizz-router" && s.kind === 2 && s.parentSpanId === client.spanId);
+        return server ? [client!, server] : undefined;
+      }, 20_000);
+      expect(trace[0]).toMatchObject({ traceId: trace[1]!.traceId, parentSpanId: "", attributes: { "fizz.attempt": 1 } });
+      expect(trace[1]!.attributes).toMatchObject({ "fizz.function": "traced", "http.response.status_code": 200 });
+    } finally {
+      await fizzOk(p, ["timer", "delete", "--name", "traced-tick"]);
+    }
+  });
+
+  it("continue a message's trace: its traceparent → mqtrigger client span → router server span", async () => {
+    await fizzOk(p, ["mqt", "create", "--name", "traced-q", "--function", "traced", "--mqtype", "nats", "--topic", "traced-q"]);
+    await eventually(async () => /SUBSCRIBED[\s\S]*\byes\b/.test(await fizzOk(p, ["mqt", "get", "--name", "traced-q"])), 20_000, 200);
+    const q = await natsTestClient(nats.url);
+    const traceId = hex(16);
+    const parentId = hex(8);
+    try {
+      await q.publish("traced-q", "{}", { traceparent: `00-${traceId}-${parentId}-01` });
+      const trace = await receiver.waitFor((all) => {
+        const t = all.filter((s) => s.traceId === traceId);
+        // Each service exports on its own schedule: wait for both spans.
+        return t.some((s) => s.service === "fizz-router" && s.kind === 2) && t.some((s) => s.service === "fizz-mqtrigger") ? t : undefined;
+      }, 20_000);
+      const client = one(trace, (s) => s.service === "fizz-mqtrigger")!;
+      expect(client).toMatchObject({ kind: 3, parentSpanId: parentId });
+      expect(one(trace, (s) => s.service === "fizz-router" && s.kind === 2)!.parentSpanId).toBe(client.spanId);
+    } finally {
+      await q.close();
+      await fizzOk(p, ["mqt", "delete", "--name", "traced-q"]);
+    }
   });
 
   it("record a request that matches no route as a 404 span, with no invocation", async () => {

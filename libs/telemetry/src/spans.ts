@@ -66,6 +66,21 @@ export function inject<C>(carrier: C, setter?: TextMapSetter<C>, ctx: Context = 
   propagation.inject(ctx, carrier, setter);
 }
 
+/**
+ * Runs `fn` inside a client span (child of `parent`) whose context is first written into
+ * `headers`, so the service called joins the trace. A plain call when tracing is off.
+ */
+export function withClientSpan<T>(
+  name: string,
+  headers: Record<string, string>,
+  fn: () => Promise<T>,
+  attributes?: Attributes,
+  parent: Context = context.active(),
+): Promise<T> {
+  if (!TRACING) return fn();
+  return withSpan(name, () => (inject(headers), fn()), attributes, SpanKind.CLIENT, parent);
+}
+
 /** `ctx` with `span` as its current span (for inject, withSpan's parent, context.with). */
 export const contextWith = (ctx: Context, span: Span): Context => trace.setSpan(ctx, span);
 

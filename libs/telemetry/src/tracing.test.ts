@@ -1,6 +1,6 @@
 import { silentLogger } from "@fizz/common";
 import { OtlpReceiver, spansOf } from "./receiver.js";
-import { SpanKind, extract, inject, withSpan } from "./spans.js";
+import { SpanKind, extract, inject, withClientSpan, withSpan } from "./spans.js";
 import { TRACING, startTracing, traced, tracingRequested } from "./tracing.js";
 
 describe("tracingRequested", () => {
@@ -23,6 +23,7 @@ describe("tracing off", () => {
     await expect(withSpan("x", async () => 42)).resolves.toBe(42);
     const headers: Record<string, string> = {};
     inject(headers);
+    await expect(withClientSpan("call", headers, async () => 7)).resolves.toBe(7);
     expect(headers).toEqual({});
     await t.shutdown();
   });
@@ -94,6 +95,8 @@ describe("tracing on", () => {
       SpanKind.SERVER,
       remote,
     );
+    const outgoing: Record<string, string> = { traceparent: "stale" };
+    await expect(withClientSpan("call", outgoing, async () => outgoing.traceparent, undefined, remote)).resolves.not.toBe("stale");
     await expect(withSpan("broken", () => Promise.reject(Object.assign(new Error("nope"), { code: "NOT_FOUND" })))).rejects.toThrow("nope");
     await svc.stop();
     expect(stopped).toBe(true);
@@ -101,7 +104,7 @@ describe("tracing on", () => {
 
     // Flushed by stop: everything is there without waiting for another batch.
     const names = receiver.spans.map((s) => s.name).sort();
-    expect(names).toEqual(["broken", "inner", "outer"]);
+    expect(names).toEqual(["broken", "call", "inner", "outer"]);
     const by = (n: string) => receiver.spans.find((s) => s.name === n)!;
     expect(by("outer")).toMatchObject({
       service: "fizz-unit",
@@ -112,6 +115,9 @@ describe("tracing on", () => {
     });
     expect(by("inner")).toMatchObject({ traceId: by("outer").traceId, parentSpanId: by("outer").spanId });
     expect(seen.traceparent).toBe(`00-${by("inner").traceId}-${by("inner").spanId}-01`);
+    // A client span: child of the given parent, and its context is what the callee receives.
+    expect(by("call")).toMatchObject({ kind: 3, traceId: "0af7651916cd43dd8448eb211c80319c", parentSpanId: "b7ad6b7169203331" });
+    expect(outgoing.traceparent).toBe(`00-${by("call").traceId}-${by("call").spanId}-01`);
     expect(by("broken")).toMatchObject({ status: 2, attributes: { "fizz.error.code": "NOT_FOUND" } });
     expect(receiver.rejected).toEqual([]);
   });

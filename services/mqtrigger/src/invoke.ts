@@ -1,6 +1,7 @@
 // One HTTP invocation of a function through the router's internal route, with undici over a
 // keep-alive pool (the router is a single origin).
 import { Pool } from "undici";
+import { extract, withClientSpan } from "@fizz/telemetry";
 
 /** Headers never copied between a message and an HTTP request or response. */
 const HOP = new Set([
@@ -32,15 +33,10 @@ export class Invoker {
 
   async invoke(path: string, body: Uint8Array, headers: Record<string, string>, signal?: AbortSignal): Promise<InvokeResult> {
     try {
-      const res = await this.pool.request({
-        path,
-        method: "POST",
-        body,
-        headers,
-        signal,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
+      // Tracing on: a client span continuing the trace the message carried (its traceparent
+      // header), or starting one; its context replaces that header on the way to the router.
+      const call = () => this.pool.request({ path, method: "POST", body, headers, signal, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      const res = await withClientSpan(`mqtrigger POST ${path}`, headers, call, undefined, extract(headers));
       const buf = Buffer.from(await res.body.arrayBuffer());
       const out: Record<string, string> = {};
       for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && copyable(k)) out[k] = Array.isArray(v) ? v.join(", ") : v;

@@ -3,6 +3,7 @@
 // trigger's next scheduled time, so the retries of one run never overlap the next run.
 import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
+import { withClientSpan } from "@fizz/telemetry";
 import type { RetryPolicy } from "./config.js";
 
 /** What the function (or the router) answered, or why nothing came back. */
@@ -55,14 +56,10 @@ export class Invoker {
 
   private async attempt(r: RunRequest, attempt: number): Promise<{ status: number; error?: string; retryAfterMs: number }> {
     try {
-      const res = await this.pool.request({
-        path: r.path,
-        method: r.method as "POST",
-        headers: { ...r.headers, "x-fizz-timer-attempt": String(attempt) },
-        signal: r.signal,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
+      // Each attempt starts a trace (tracing on): the router's span becomes its child.
+      const headers: Record<string, string> = { ...r.headers, "x-fizz-timer-attempt": String(attempt) };
+      const call = () => this.pool.request({ path: r.path, method: r.method as "POST", headers, signal: r.signal, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs });
+      const res = await withClientSpan(`timer ${r.method} ${r.path}`, headers, call, { "fizz.attempt": attempt });
       // The answer is only logged: keep a little of it to say why a run failed.
       const text = (await res.body.text()).slice(0, 200);
       const ok = res.statusCode >= 200 && res.statusCode < 300;
