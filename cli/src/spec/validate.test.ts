@@ -38,6 +38,14 @@ describe("validateSpecs", () => {
     expect(r.errors).toEqual(['e.yaml:1 environment "node": spec.version 7 is not supported: use 1, 2 or 3 (0 means the default, 2)']);
   });
 
+  it("schema: a trigger on a path the router serves itself (it would never be called)", async () => {
+    const r = await problems({ "a.yaml": [ENV, PKG, FN, route("m", "/metrics"), route("i", "'/fizz-invocations/{id}'")].join("---\n") });
+    expect(r.errors).toEqual([
+      expect.stringMatching(/^a\.yaml:\d+ httptrigger "m": spec\.relativeurl "\/metrics" is reserved by the router \(\/metrics\); pick another path/),
+      expect.stringMatching(/^a\.yaml:\d+ httptrigger "i": spec\.relativeurl "\/fizz-invocations\/\{id\}" is reserved by the router \(\/fizz-invocations\/…\)/),
+    ]);
+  });
+
   it("names: an invalid name is reported by the controller's rule", async () => {
     const r = await problems({ "e.yaml": ENV.replace("name: node", "name: Not_Valid") });
     expect(r.errors).toEqual([expect.stringMatching(/^e\.yaml:1 .*Not_Valid/)]);

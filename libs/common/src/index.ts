@@ -9,3 +9,4 @@ export * from "./files.js";
 export * from "./status-server.js";
 export * from "./metrics.js";
 export * from "./metrics-text.js";
+export * from "./router-paths.js";

@@ -29,7 +29,7 @@ import { WatchHub, type Change } from "./history.js";
 import { checkReferences, functionsUsingPackage, refusedDelete, usersOf } from "./references.js";
 import { validate } from "./validate.js";
 import { watchStream } from "./watch.js";
-import type { ResourceStore } from "./store/store.js";
+import type { ExternalChange, ResourceStore } from "./store/store.js";
 
 export class Admin {
   /** The last resource version issued. */
@@ -50,7 +50,9 @@ export class Admin {
   /** Loads the store and returns a ready service. */
   static async open(store: ResourceStore, historySize: number, log: Logger = silentLogger): Promise<Admin> {
     const { resourceVersion } = await store.load();
-    return new Admin(store, resourceVersion, historySize, log);
+    const admin = new Admin(store, resourceVersion, historySize, log);
+    store.onExternalChange?.((c) => admin.external(c));
+    return admin;
   }
 
   binding(): ServiceBinding {
@@ -113,21 +115,42 @@ export class Admin {
     validate(r);
     return this.lock.run(async () => {
       const old = await this.mustGet(info, meta.namespace, meta.name);
-      const oldMeta = metaOf(old);
-      checkVersion(info, oldMeta.name, meta.resourceVersion, oldMeta.resourceVersion);
+      checkVersion(info, meta.name, meta.resourceVersion, metaOf(old).resourceVersion);
       await checkReferences(this.store, r);
-      if (r.kind.case === "package" && old.kind.case === "package") resetBuildOnNewSource(r.kind.value, old.kind.value);
-      // A canary's status is the canary service's record: an update without one (a spec apply,
-      // an edited YAML document) keeps it.
-      if (r.kind.case === "canaryConfig" && old.kind.case === "canaryConfig" && !r.kind.value.status) r.kind.value.status = old.kind.value.status;
-      Object.assign(meta, {
-        uid: oldMeta.uid,
-        creationTimestamp: oldMeta.creationTimestamp,
-        generation: oldMeta.generation + (sameSpec(r, old) ? 0n : 1n),
-      });
-      const updated = await this.commit(r, EventType.MODIFIED);
-      if (info.kind === Kind.PACKAGE) await this.propagatePackage(updated);
-      return updated;
+      return this.replace(r, old);
+    });
+  }
+
+  /**
+   * A change made in the backend by someone else (kubectl on a CR): validated as an API write is
+   * (shape only: kubectl applies a directory in any order, so references may come later), then
+   * served with a new version, or rejected with the reason recorded on the object while the last
+   * valid state stays served. A deletion cannot be refused: it is a DELETED event.
+   */
+  async external(c: ExternalChange): Promise<void> {
+    const info = kindInfo(c.kind);
+    const what = `${label(info, c.name)} in namespace "${c.namespace}"`;
+    await this.lock.run(async () => {
+      const old = await this.store.get(c.kind, c.namespace, c.name);
+      if (c.type === "DELETED") {
+        if (old) await this.remove(old, (version) => this.store.forget!(c.kind, c.namespace, c.name, version));
+        return;
+      }
+      const reason = c.unreadable ?? whyInvalid(c.resource!);
+      if (reason !== undefined) {
+        // Seen again (our own annotation's echo, a restart): already recorded, already logged.
+        if (reason === c.rejected) return;
+        this.log.warn({ kind: info.name, namespace: c.namespace, name: c.name, reason }, `${what} was changed outside Fizz and is invalid: not served (${old ? "still serving the previous version" : "nothing served"})`);
+        return this.store.reject!(c, reason);
+      }
+      const r = c.resource!;
+      if (old) await this.replace(r, old, c.kubeVersion);
+      else {
+        const meta = metaOf(r);
+        Object.assign(meta, { uid: meta.uid || randomUUID(), creationTimestamp: meta.creationTimestamp || new Date().toISOString(), generation: 1n });
+        await this.commit(r, EventType.ADDED, c.kubeVersion);
+      }
+      this.log.info({ kind: info.name, namespace: c.namespace, name: c.name, version: this.version }, `${what} changed outside Fizz: serving it`);
     });
   }
 
@@ -140,21 +163,48 @@ export class Admin {
       checkVersion(info, req.name, req.resourceVersion, metaOf(old).resourceVersion);
       const users = await usersOf(this.store, old);
       if (users.length) throw refusedDelete(old, users);
-      const version = ++this.version;
-      // The DELETED event carries the last state, stamped with the deletion's version.
-      const last = clone(ResourceSchema, old);
-      metaOf(last).resourceVersion = String(version);
-      await this.store.delete(info.kind, ns, req.name, version);
-      this.publish({ type: EventType.DELETED, resource: last, version });
+      const last = await this.remove(old, (version) => this.store.delete(info.kind, ns, req.name, version));
       return create(DeleteResponseSchema, { resource: last });
     });
   }
 
+  /** `r` replacing the stored `old`: identity kept, generation bumped on a spec change. Callers hold the lock. */
+  private async replace(r: Resource, old: Resource, kubeVersion?: string): Promise<Resource> {
+    const oldMeta = metaOf(old);
+    if (r.kind.case === "package" && old.kind.case === "package") resetBuildOnNewSource(r.kind.value, old.kind.value);
+    // A canary's status is the canary service's record: an update without one (a spec apply,
+    // an edited YAML document) keeps it.
+    if (r.kind.case === "canaryConfig" && old.kind.case === "canaryConfig" && !r.kind.value.status) r.kind.value.status = old.kind.value.status;
+    Object.assign(metaOf(r), {
+      uid: oldMeta.uid,
+      creationTimestamp: oldMeta.creationTimestamp,
+      generation: oldMeta.generation + (sameSpec(r, old) ? 0n : 1n),
+    });
+    const updated = await this.commit(r, EventType.MODIFIED, kubeVersion);
+    if (kindOf(r).kind === Kind.PACKAGE) await this.propagatePackage(updated);
+    return updated;
+  }
+
+  /** Issues the deletion's version, removes and publishes; returns the last state. Callers hold the lock. */
+  private async remove(old: Resource, drop: (version: number) => Promise<void>): Promise<Resource> {
+    const version = ++this.version;
+    // The DELETED event carries the last state, stamped with the deletion's version.
+    const last = clone(ResourceSchema, old);
+    metaOf(last).resourceVersion = String(version);
+    await drop(version);
+    this.publish({ type: EventType.DELETED, resource: last, version });
+    return last;
+  }
+
   /** Stamps a new version, stores and publishes. Callers hold the lock. */
-  private async commit(r: Resource, type: Change["type"]): Promise<Resource> {
+  private async commit(r: Resource, type: Change["type"], kubeVersion?: string): Promise<Resource> {
     const version = ++this.version;
     metaOf(r).resourceVersion = String(version);
-    await this.store.put(r);
+    // Not stored, not published: the version goes back, so a restart's view of versions agrees.
+    await this.store.put(r, kubeVersion).catch((err: unknown) => {
+      this.version--;
+      throw err;
+    });
     this.publish({ type, resource: r, version });
     return r;
   }
@@ -191,6 +241,17 @@ function prepare(r: Resource | undefined): Resource {
   if (!meta.name) throw invalid(`metadata.name is required for a ${info.name}`);
   meta.namespace = nsOr(meta.namespace);
   return r!;
+}
+
+/** validate()'s message for an invalid resource, undefined for a valid one (which it normalizes). */
+function whyInvalid(r: Resource): string | undefined {
+  try {
+    validate(r);
+    return undefined;
+  } catch (err) {
+    if (err instanceof FizzError && err.code === "INVALID_ARGUMENT") return err.message;
+    throw err;
+  }
 }
 
 function checkVersion(info: KindInfo, name: string, sent: string, stored: string): void {

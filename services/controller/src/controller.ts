@@ -56,7 +56,7 @@ export class Controller implements Service {
     const log = this.log.child({ component: "store" });
     const kube = this.config.kube;
     if (!kube) return new FileStore(join(this.config.stateDir, "resources"), log);
-    // External changes are seen (the store's view stays current) but not yet fed into Watch history.
+    // External changes (kubectl) reach the Watch history through Admin.external.
     return new KubeStore({ kubeConfig: kubeConfig(kube.server), namespace: kube.namespace, log });
   }
 

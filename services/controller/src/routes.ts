@@ -1,5 +1,6 @@
 // HTTPTrigger checks: path shape, methods, function references, and route conflicts.
 import type { HTTPTrigger, Resource } from "@fizz/proto";
+import { RESERVED_ROUTER_PATHS, reservedRouterPath } from "@fizz/common";
 import { metaOf } from "./kinds.js";
 import { checkNamed, validateFunctionRef, type Fail } from "./validate-common.js";
 
@@ -29,6 +30,10 @@ export function validateHttpTrigger(t: HTTPTrigger, fail: Fail): void {
 function checkPath(path: string, field: string, fail: Fail): void {
   if (!path.startsWith("/")) throw fail(`${field} "${path}" must start with "/"`);
   if (/[\s?#]/.test(path)) throw fail(`${field} "${path}" must not contain spaces, "?" or "#"`);
+  // The router serves these itself, before any trigger: such a trigger would never be called.
+  const reserved = reservedRouterPath(path);
+  if (reserved)
+    throw fail(`${field} "${path}" is reserved by the router (${reserved}); pick another path (reserved: ${RESERVED_ROUTER_PATHS.join(", ")})`);
   const seen = new Set<string>();
   for (const seg of path.split("/")) {
     if (!seg.includes("{") && !seg.includes("}")) continue;

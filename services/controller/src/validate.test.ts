@@ -54,6 +54,14 @@ const invalidCases: Array<[string, ResourceInit, string | RegExp]> = [
   ["parameters are whole {name} segments", route("t4", { relativeurl: "/users/{id" }), 'segment "{id" is not a parameter'],
   ["parameter names are identifiers", route("t5", { relativeurl: "/users/{}" }), 'segment "{}" is not a parameter'],
   ["parameters are not repeated", route("t6", { relativeurl: "/a/{id}/b/{id}" }), "parameter {id} appears twice"],
+  ["/metrics is the router's", route("r-m", { relativeurl: "/metrics" }), 'spec.relativeurl "/metrics" is reserved by the router (/metrics); pick another path (reserved: /healthz, /metrics, /_fizz/…'],
+  ["/healthz is the router's", route("r-h", { relativeurl: "/healthz" }), 'spec.relativeurl "/healthz" is reserved by the router (/healthz)'],
+  ["/fizz-invocations is the router's", route("r-i", { relativeurl: "/fizz-invocations" }), 'spec.relativeurl "/fizz-invocations" is reserved by the router (/fizz-invocations/…)'],
+  ["so is everything under it", route("r-i2", { relativeurl: "/fizz-invocations/{id}" }), 'spec.relativeurl "/fizz-invocations/{id}" is reserved by the router (/fizz-invocations/…)'],
+  ["a prefix on a reserved tree", route("r-p", { relativeurl: "", prefix: "/fizz-invocations" }), 'spec.prefix "/fizz-invocations" is reserved by the router'],
+  ["/_fizz/ is the router's", route("r-d", { relativeurl: "/_fizz/routes" }), 'spec.relativeurl "/_fizz/routes" is reserved by the router (/_fizz/…)'],
+  ["internal function routes are the router's", route("r-f", { relativeurl: "/fizz-function/hello" }), 'spec.relativeurl "/fizz-function/hello" is reserved by the router (/fizz-function/…)'],
+  ["Fission's internal routes too", route("r-f2", { relativeurl: "", prefix: "/fission-function/x" }), "(/fission-function/…)"],
   ["methods are HTTP methods", route("t7", { methods: ["GET", "FETCH"] }), 'method "FETCH" is not one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS'],
   ["the deprecated method is checked too", route("t7b", { methods: [], method: "BREW" }), 'method "BREW" is not one of'],
   ["a trigger needs a function reference", route("t8", { functionref: undefined }), "spec.functionref is required"],
@@ -76,6 +84,11 @@ const invalidCases: Array<[string, ResourceInit, string | RegExp]> = [
 describe("validation", () => {
   it.each(invalidCases)("%s", async (_rule, resource, message) => {
     await expectFizz(c.client.create({ resource }), "INVALID_ARGUMENT", message);
+  });
+
+  it("allows paths that only look like reserved ones", async () => {
+    for (const [name, relativeurl] of [["near-m", "/metrics/app"], ["near-i", "/fizz-invocations-ui"], ["near-h", "/api/healthz"], ["near-f", "/fizz-functions"]])
+      expect(meta(await c.client.create({ resource: route(name, { relativeurl }) })).name).toBe(name);
   });
 
   it("validates updates as well as creates", async () => {

@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import { METRICS_PATH, type ServiceMetrics } from "@fizz/common";
+import { HEALTHZ_PATH, METRICS_PATH, isRouterControlPath, type ServiceMetrics } from "@fizz/common";
 import type { Proxy } from "./proxy.js";
 import { sendError } from "./errors.js";
 import type { AsyncInvoker } from "./async/invoker.js";
 import { INVOKE_MODE_HEADER } from "./async/invocation.js";
-import { isInvocationsPath, registerInvocationRoutes } from "./async/routes.js";
+import { registerInvocationRoutes } from "./async/routes.js";
 import { TRACING } from "@fizz/telemetry";
 import { traceRequest } from "./tracing.js";
 
@@ -23,9 +23,6 @@ export interface ServerOptions {
   /** Async invocations (X-Fizz-Invoke-Mode, /fizz-invocations); the header is ignored without it. */
   invocations?: AsyncInvoker;
 }
-
-// Requests fastify serves; everything else goes straight to the proxy.
-const isControlPath = (url: string) => url === "/healthz" || url === METRICS_PATH || url.startsWith("/_fizz/") || isInvocationsPath(url);
 
 /**
  * The fastify front: it keeps /healthz and /_fizz/*; every other request goes to the proxy,
@@ -46,7 +43,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   };
   const app = Fastify({
     serverFactory: (fastifyHandler) => {
-      const server = createServer((req, res) => (isControlPath(req.url ?? "/") ? fastifyHandler(req, res) : forwardRaw(req, res)));
+      const server = createServer((req, res) => (isRouterControlPath(req.url ?? "/") ? fastifyHandler(req, res) : forwardRaw(req, res)));
       // Outlive clients' and load balancers' idle keep-alive (commonly 60 s).
       server.keepAliveTimeout = 65_000;
       server.headersTimeout = 66_000;
@@ -61,7 +58,7 @@ export function buildServer(o: ServerOptions): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_req, _payload, done) => done(null));
 
-  app.get("/healthz", async (_req, reply) => {
+  app.get(HEALTHZ_PATH, async (_req, reply) => {
     if (o.ready()) return { status: "ok" };
     return reply.code(503).send({ status: "starting" });
   });

@@ -7,7 +7,15 @@ import { KINDS, kindOf, metaOf, type KindInfo } from "../kinds.js";
 
 export const GROUP = "fizz.dev";
 export const VERSION = "v1";
-const ANN = { resourceVersion: "fizz.dev/resource-version", uid: "fizz.dev/uid", generation: "fizz.dev/generation", created: "fizz.dev/creation-timestamp" } as const;
+/** Why the controller does not serve a CR changed outside Fizz (removed once it is adopted). */
+export const REJECTED_ANNOTATION = "fizz.dev/rejected";
+const ANN = {
+  resourceVersion: "fizz.dev/resource-version",
+  uid: "fizz.dev/uid",
+  generation: "fizz.dev/generation",
+  created: "fizz.dev/creation-timestamp",
+  rejected: REJECTED_ANNOTATION,
+} as const;
 
 export interface CrKind {
   info: KindInfo;

@@ -33,19 +33,37 @@ function kubeConfig(s: FakeKubeApi): KubeConfig {
   return kc;
 }
 
-/** A KubeStore on a stand-in, loaded, recording the external changes it reports. */
-async function openStore(s: FakeKubeApi) {
+/**
+ * A KubeStore on a stand-in, loaded, recording the external changes it reports. With `adopt`,
+ * it plays the controller for Functions: adopts them (a version of its own) and forgets deletions.
+ */
+async function openStore(s: FakeKubeApi, adopt = false) {
   const changes: string[] = [];
-  const store = new KubeStore({
+  let version = 100;
+  const store: KubeStore = new KubeStore({
     kubeConfig: kubeConfig(s),
     namespace: "fizz",
     retryMs: 50,
-    onExternalChange: (c: ExternalChange) => changes.push(`${c.type} ${meta(c.resource).namespace}/${meta(c.resource).name}`),
+    onExternalChange: async (c: ExternalChange) => {
+      try {
+        if (!adopt || c.kind !== Kind.FUNCTION) return;
+        if (c.type === "DELETED") await store.forget(c.kind, c.namespace, c.name, ++version);
+        else {
+          meta(c.resource).resourceVersion = String(++version);
+          await store.put(c.resource!, c.kubeVersion); // ABORTED if it changed again meanwhile
+        }
+      } finally {
+        changes.push(`${c.type} ${c.namespace}/${c.name}${c.unreadable ? " (unreadable)" : ""}`);
+      }
+    },
   });
   stores.push(store);
   const loaded = await store.load();
   return { store, changes, loaded, crs: kubeConfig(s).makeApiClient(CustomObjectsApi) };
 }
+
+const kubeVersionOf = (s: FakeKubeApi, plural: string, name: string) =>
+  s.objects.list(`fizz.dev/v1/${plural}`, "default").find((o) => o.metadata?.name === name)?.metadata?.resourceVersion;
 
 const fns = { group: "fizz.dev", version: "v1", plural: "functions", namespace: "default" };
 const cr = (name: string, spec: unknown = { environment: { name: "node" }, package: { packageref: { name: "code" } } }) => ({
@@ -81,21 +99,24 @@ describe("kubernetes store", () => {
     expect(pkgCr!.status).toMatchObject({ buildstatus: "succeeded", buildlog: "ok" });
   });
 
-  it("reports changes made by others (kubectl) and keeps its view current; its own writes are not reported", async () => {
+  it("reports changes made by others (kubectl); serves what is adopted; its own writes are not reported", async () => {
     const s = await apiServer();
-    const { store, changes, crs } = await openStore(s);
+    const { store, changes, crs } = await openStore(s, true);
     const own = await startController({ kube: { server: s.url } });
     await own.client.create({ resource: env("node") });
     await own.client.create({ resource: pkg("code") });
     await own.stop();
-    // Another controller's writes are external to this store (a package's status is a second write).
+    // Another controller's writes are external to this store (a package's status is a second
+    // write); not adopted here, so each is still new.
     await eventually(() => changes.length === 3, 5000);
-    expect(changes.splice(0)).toEqual(["ADDED default/node", "ADDED default/code", "MODIFIED default/code"]);
+    expect(changes.splice(0)).toEqual(["ADDED default/node", "ADDED default/code", "ADDED default/code"]);
     await crs.createNamespacedCustomObject({ ...fns, body: cr("ext") });
     await eventually(() => changes.length === 1, 5000);
     expect(changes).toEqual(["ADDED default/ext"]);
+    // Reported, not served: the owner validates and adopts it with a version of its own.
+    expect(await store.get(Kind.ENVIRONMENT, "default", "node")).toBeUndefined();
     const ext = await store.get(Kind.FUNCTION, "default", "ext");
-    expect(meta(ext)).toMatchObject({ name: "ext", resourceVersion: "" }); // the controller must issue one
+    expect(meta(ext)).toMatchObject({ name: "ext", resourceVersion: "101" });
     const current = (await crs.getNamespacedCustomObject({ ...fns, name: "ext" })) as KubeObject;
     await crs.replaceNamespacedCustomObject({ ...fns, name: "ext", body: { ...current, spec: { environment: { name: "other" } } } });
     await crs.deleteNamespacedCustomObject({ ...fns, name: "ext" });
@@ -103,10 +124,13 @@ describe("kubernetes store", () => {
     expect(changes.slice(1)).toEqual(["MODIFIED default/ext", "DELETED default/ext"]);
     expect(await store.get(Kind.FUNCTION, "default", "ext")).toBeUndefined();
     // Writes of its own (a package's spec and /status are two Kubernetes versions): no report.
-    await store.put((await store.get(Kind.ENVIRONMENT, "default", "node"))!);
-    const p = (await store.get(Kind.PACKAGE, "default", "code"))!;
+    const own2 = await startController({ kube: { server: s.url } });
+    const node = await own2.client.get({ kind: Kind.ENVIRONMENT, name: "node" });
+    const p = await own2.client.get({ kind: Kind.PACKAGE, name: "code" });
+    await own2.stop();
+    await store.put(node, kubeVersionOf(s, "environments", "node"));
     if (p.kind.case === "package") p.kind.value.status = create(PackageStatusSchema, { buildstatus: "succeeded" });
-    await store.put(p);
+    await store.put(p, kubeVersionOf(s, "packages", "code"));
     await crs.createNamespacedCustomObject({ ...fns, body: cr("marker") });
     await eventually(() => changes.length === 4, 5000);
     expect(changes[3]).toBe("ADDED default/marker");
@@ -114,7 +138,7 @@ describe("kubernetes store", () => {
 
   it("relists after 410 Gone, reporting what it missed, and keeps watching", async () => {
     const s = await apiServer();
-    const { store, changes, crs } = await openStore(s);
+    const { store, changes, crs } = await openStore(s, true);
     await crs.createNamespacedCustomObject({ ...fns, body: cr("doomed") });
     await eventually(() => changes.length === 1, 5000);
     // Changes the watch never delivers, then the server expires every watch.
@@ -147,30 +171,42 @@ describe("kubernetes store", () => {
 
   it("fails a write on a stale version with ABORTED and keeps the other writer's change", async () => {
     const s = await apiServer();
-    const { store, crs } = await openStore(s);
+    const { store, crs, changes } = await openStore(s, true);
     const c = await startController({ kube: { server: s.url } });
     await c.client.create({ resource: env("node") });
     await c.client.create({ resource: pkg("code") });
-    const f = await c.client.create({ resource: fn("hello") });
+    await c.client.create({ resource: fn("hello") });
     await c.stop();
-    await eventually(() => s.watchCount > 0);
+    await eventually(() => changes.includes("ADDED default/hello"), 5000); // adopted
     // Someone edits the CR, and this store has not seen it yet.
     await s.silently(async () => {
       const cur = (await crs.getNamespacedCustomObject({ ...fns, name: "hello" })) as KubeObject;
       await crs.replaceNamespacedCustomObject({ ...fns, name: "hello", body: { ...cur, spec: { environment: { name: "theirs" } } } });
     });
-    const old = (await store.get(Kind.FUNCTION, "default", "hello")) ?? f;
+    const old = (await store.get(Kind.FUNCTION, "default", "hello"))!;
     await expectFizz(store.put(old), "ABORTED", /function "default\/hello" was changed in Kubernetes by someone else \(409 Conflict: .*modified/, "CONFLICT");
     expect(((await crs.getNamespacedCustomObject({ ...fns, name: "hello" })) as KubeObject).spec).toEqual({ environment: { name: "theirs" } });
   });
 
-  it("refuses to load a CR that is not a valid resource, naming it", async () => {
+  it("refuses to load a CR of its own that is not a valid resource, naming it", async () => {
     const s = await apiServer();
     const crs = kubeConfig(s).makeApiClient(CustomObjectsApi);
-    await crs.createNamespacedCustomObject({ ...fns, body: cr("bad", { environment: "not an object" }) });
+    const bad = cr("bad", { environment: "not an object" });
+    await crs.createNamespacedCustomObject({ ...fns, body: { ...bad, metadata: { ...bad.metadata, annotations: { "fizz.dev/resource-version": "7" } } } });
     const store = new KubeStore({ kubeConfig: kubeConfig(s), namespace: "fizz" });
     stores.push(store);
     await expectFizz(store.load(), "DATA_LOSS", /cannot load functions\.fizz\.dev "default\/bad": .*Fix or delete it/);
+  });
+
+  it("reports an unreadable CR made outside Fizz instead of failing to load", async () => {
+    const s = await apiServer();
+    const crs = kubeConfig(s).makeApiClient(CustomObjectsApi);
+    await crs.createNamespacedCustomObject({ ...fns, body: cr("bad", { environment: "not an object" }) });
+    const { store, changes, loaded } = await openStore(s);
+    expect(loaded.resources).toEqual([]);
+    await eventually(() => changes.length === 1, 5000);
+    expect(changes).toEqual(["ADDED default/bad (unreadable)"]);
+    expect(await store.get(Kind.FUNCTION, "default", "bad")).toBeUndefined();
   });
 
   it("names the API server when it cannot be reached", async () => {

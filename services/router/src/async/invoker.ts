@@ -5,7 +5,7 @@
 // finished ones stay queryable within the retention.
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
-import type { Logger } from "@fizz/common";
+import { INVOCATIONS_PATH, type Logger } from "@fizz/common";
 import type { AsyncConfig } from "../config.js";
 import { BodyTooLarge, ClientGone } from "../exchange.js";
 import { sendError } from "../errors.js";
@@ -28,7 +28,7 @@ import { Retention } from "./retention.js";
 
 const MAX_BACKOFF_MS = 10 * 60_000;
 const MAX_HISTORY = 20;
-export const INVOCATIONS_PATH = "/fizz-invocations";
+export { INVOCATIONS_PATH };
 
 type Options = AsyncConfig & { maxBodyBytes: number };
 

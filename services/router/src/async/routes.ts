@@ -7,10 +7,6 @@ import { viewOf } from "./invocation.js";
 const MAX_LIMIT = 1000;
 const STATUSES = new Set(["queued", "running", "succeeded", "failed"]);
 
-/** True for the paths served here, so server.ts hands them to fastify. */
-export const isInvocationsPath = (url: string) =>
-  url.startsWith(INVOCATIONS_PATH) && (url.length === INVOCATIONS_PATH.length || url[INVOCATIONS_PATH.length] === "/" || url[INVOCATIONS_PATH.length] === "?");
-
 const fail = (reply: FastifyReply, status: number, code: string, error: string, reason?: string) =>
   reply.code(status).send(reason ? { error, code, reason } : { error, code });
 

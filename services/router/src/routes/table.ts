@@ -1,5 +1,6 @@
 import type { Function as FnResource, FunctionReference, HTTPTrigger } from "@fizz/proto";
 import { effectiveSpec, keyOf, nsOf } from "@fizz/clients";
+import { FUNCTION_PATH_PREFIXES } from "@fizz/common";
 import type { FnInfo, FnSlot, Match, Route, Segment, Target } from "./types.js";
 
 /**
@@ -7,7 +8,7 @@ import type { FnInfo, FnSlot, Match, Route, Segment, Target } from "./types.js";
  * `/fizz-function/<namespace>/<name>[/rest]` for others (Fission's shape; `/fission-function/`
  * is accepted too). The namespaced reading wins when both exist. `/rest` (or "/") is forwarded.
  */
-export const INTERNAL_PREFIXES = ["/fizz-function/", "/fission-function/"] as const;
+export const INTERNAL_PREFIXES = FUNCTION_PATH_PREFIXES;
 
 const SLASH = 47;
 
