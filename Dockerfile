@@ -3,6 +3,7 @@
 #   docker build --target router -t fizz/router .
 # Service targets: controller executor storage builder recorder router timer mqtrigger canary
 # Runtime targets: runtime-nodejs runtime-python
+# Sidecar target: fetcher (next to the runtime in every Kubernetes runtime pod)
 # Dev target (Tilt): the whole compiled workspace, for live_update + in-container tsc.
 # Every target runs as uid 1000; probes are the Kubernetes manifests' (deploy/kubernetes).
 ARG NODE_IMAGE=node:20-slim
@@ -115,3 +116,14 @@ COPY runtimes/python/main.py /app/main.py
 USER 1000:1000
 EXPOSE 8888
 CMD ["python3", "main.py"]
+
+# ---- fetcher: the sidecar that downloads a pod's code into /userfunc and specializes it --------
+# The executor's package, another entry point (services/executor/src/fetcher).
+FROM service AS fetcher
+USER root
+RUN mkdir /userfunc && chown 1000:1000 /userfunc
+USER 1000:1000
+ENV HOST=0.0.0.0 FIZZ_FETCHER_PORT=8000 FIZZ_USERFUNC_DIR=/userfunc
+COPY --from=build /home/node/out/executor /app
+EXPOSE 8000
+CMD ["node", "dist/fetcher/main.js"]

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { fork, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SERVICES } from "@fizz/common";
@@ -52,6 +52,16 @@ describe("Dockerfile", () => {
     expect(effectiveUser(docker, rt)).toBe("1000:1000");
     expect(exposedPorts(docker, rt)).toEqual([8888]);
     expect(effectiveEnv(docker, rt)).toMatchObject({ HOST: "0.0.0.0", PORT: "8888", FIZZ_USERFUNC_DIR: "/userfunc" });
+  });
+
+  it("fetcher target: the executor's deployed package, non-root, serves on 0.0.0.0:8000 with /userfunc", () => {
+    expect(effectiveUser(docker, "fetcher")).toBe("1000:1000");
+    expect(exposedPorts(docker, "fetcher")).toEqual([8000]);
+    expect(effectiveEnv(docker, "fetcher")).toMatchObject({ HOST: "0.0.0.0", FIZZ_FETCHER_PORT: "8000", FIZZ_USERFUNC_DIR: "/userfunc" });
+    const instructions = docker.stages.get("fetcher")!.instructions.map((i) => i.toString());
+    expect(instructions).toContain("COPY --from=build /home/node/out/executor /app");
+    expect(instructions).toContain('CMD ["node", "dist/fetcher/main.js"]');
+    expect(existsSync(join(REPO_ROOT, "services", "executor", "src", "fetcher", "main.ts"))).toBe(true);
   });
 
   it("compiles the Node.js runtime with the workspace's TypeScript and Node types", () => {

@@ -36,7 +36,6 @@ const imageName = (image: string) => image.replace(/:[^/:]+$/, "");
 // Settings the Kubernetes executor backend will read (a later change adds it);
 // until then the services ignore them. Remove a name here once its code reads it.
 const PLANNED: Partial<Record<ServiceName, string[]>> = {
-  executor: ["FIZZ_EXECUTOR_BACKEND", "FIZZ_FUNCTIONS_NAMESPACE", "FIZZ_RUNTIME_IMAGE_NODEJS", "FIZZ_RUNTIME_IMAGE_PYTHON"],
 };
 // gRPC services' HTTP /metrics port (ports.ts); HTTP services serve /metrics on their own port.
 const metricsPortOf = (s: ServiceName): number | undefined => (METRICS_LISTENERS as Partial<Record<ServiceName, { port: number }>>)[s]?.port;
@@ -124,11 +123,18 @@ describe("deploy/kubernetes", () => {
       expect(unknown).toEqual([]);
       // Every host:port or URL it is given is a Service of this render with that port.
       for (const e of c.env ?? []) {
-        const m = /^(?:[a-z]+:\/\/)?([a-z][a-z0-9-]*):(\d+)(?:\/.*)?$/.exec(e.value ?? "");
+        const m = /^(?:[a-z]+:\/\/)?([a-z][a-z0-9-]*)(?:\.fizz(?:\.svc(?:\.cluster\.local)?)?)?:(\d+)(?:\/.*)?$/.exec(e.value ?? "");
         if (!m) continue;
         const peer = find<Svc>(r, "Service", m[1]!);
         expect([e.name, peer?.spec.ports.map((p) => p.port)]).toEqual([e.name, expect.arrayContaining([Number(m[2])])]);
       }
+    }
+  });
+
+  it("the executor gives function pods (another namespace) a storage address they can resolve", () => {
+    for (const r of [render.root, render.dev]) {
+      const storage = (containerOf(r, "executor").env ?? []).find((e) => e.name === "FIZZ_STORAGE")!.value!;
+      expect(storage).toMatch(/^storage\.fizz(\.svc(\.cluster\.local)?)?:9092$/);
     }
   });
 
@@ -159,6 +165,9 @@ describe("deploy/kubernetes", () => {
         expect([e.name, docker.stages.has(target)]).toEqual([e.name, true]);
         expect(target).toBe(`runtime-${e.name.slice("FIZZ_RUNTIME_IMAGE_".length).toLowerCase()}`);
       }
+      const fetcher = (containerOf(r, "executor").env ?? []).find((e) => e.name === "FIZZ_FETCHER_IMAGE");
+      expect(imageName(fetcher!.value!)).toBe("fizz/fetcher");
+      expect(docker.stages.has("fetcher")).toBe(true);
     }
   });
 

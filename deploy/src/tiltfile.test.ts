@@ -56,12 +56,12 @@ describe("Tiltfile", () => {
     for (const d of deployments as Array<K8sObject & { spec: { template: { spec: { containers: Array<{ image: string; env?: Array<{ name: string; value?: string }> }> } } } }>)
       for (const c of d.spec.template.spec.containers) {
         if (c.image.startsWith("fizz/")) used.add(imageName(c.image));
-        for (const e of c.env ?? []) if (e.name.startsWith("FIZZ_RUNTIME_IMAGE_")) used.add(imageName(e.value!));
+        for (const e of c.env ?? []) if (e.name.startsWith("FIZZ_RUNTIME_IMAGE_") || e.name === "FIZZ_FETCHER_IMAGE") used.add(imageName(e.value!));
       }
     expect(builds.map((b) => b.args[0]).sort()).toEqual([...used].sort());
     for (const b of builds) expect([b.args[0], docker.stages.has(b.kwargs["target"] as string)]).toEqual([b.args[0], true]);
     for (const b of callsOf(calls, "docker_build").filter((x) => x.kwargs["match_in_env_vars"])) {
-      for (const p of b.kwargs["only"] as string[]) expect([p, existsSync(join(REPO_ROOT, p))]).toEqual([p, true]);
+      for (const p of (b.kwargs["only"] as string[] | undefined) ?? []) expect([p, existsSync(join(REPO_ROOT, p))]).toEqual([p, true]);
     }
   });
 

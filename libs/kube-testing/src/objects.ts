@@ -1,6 +1,7 @@
 // The stand-in API server's storage: objects by collection, one global monotonic
 // resourceVersion (like etcd's revision), and a bounded event history that watches resume from.
 import { randomUUID } from "node:crypto";
+import { applyJsonPatch } from "./json-patch.js";
 
 export type KubeObject = Record<string, unknown> & {
   apiVersion?: string;
@@ -19,6 +20,8 @@ export interface StoredEvent {
   collection: string;
   namespace: string;
   object: KubeObject;
+  /** The object before a MODIFIED change (selector-filtered watches turn a match change into ADDED/DELETED). */
+  old?: KubeObject;
 }
 
 /** An error the HTTP layer turns into a Kubernetes Status (reason and code as the real server uses). */
@@ -56,12 +59,19 @@ export class ObjectStore {
   readonly history: StoredEvent[] = [];
   /** Called for every change, after it is stored. */
   onEvent: (e: StoredEvent) => void = () => {};
+  private readonly listeners = new Set<(e: StoredEvent) => void>();
 
   constructor(
     private readonly historySize: number,
     /** "<resource>.<group>" names whose status is only written through /status, as CRDs with the status subresource. */
     private readonly statusSubresources: ReadonlySet<string>,
   ) {}
+
+  /** Calls fn after every change too (in-process controllers, e.g. FakeCluster); returns the unsubscribe. */
+  subscribe(fn: (e: StoredEvent) => void): () => void {
+    this.listeners.add(fn);
+    return () => void this.listeners.delete(fn);
+  }
 
   get resourceVersion(): string {
     return String(this.revision);
@@ -81,7 +91,8 @@ export class ObjectStore {
 
   create(a: Address, body: KubeObject, apiVersion: string, subresource: string | undefined): KubeObject {
     const meta = body.metadata ?? {};
-    const name = String(meta.name ?? "");
+    // generateName: the server appends a random suffix, as the real one does.
+    const name = String(meta.name || (meta.generateName ? `${String(meta.generateName)}${randomUUID().replace(/-/g, "").slice(0, 5)}` : ""));
     if (subresource) throw new KubeError(405, "MethodNotAllowed", `create is not supported on the ${subresource} subresource`);
     if (!name) throw new KubeError(422, "Invalid", "metadata.name: Required value: name is required");
     if (meta.namespace !== undefined && meta.namespace !== a.namespace)
@@ -108,8 +119,20 @@ export class ObjectStore {
   patch(a: Address, patch: KubeObject, subresource: string | undefined): KubeObject {
     const old = this.get(a);
     this.checkVersion(a, patch, old, false);
-    const merged = mergePatch(old, patch) as KubeObject;
-    return this.update(a, old, subresource === "status" ? { ...old, status: merged.status } : { ...merged, status: this.hasStatusSubresource(a) ? old.status : merged.status });
+    return this.patched(a, old, mergePatch(old, patch) as KubeObject, subresource);
+  }
+
+  /** PATCH with an RFC 6902 JSON patch; a resourceVersion it sets must be the current one. */
+  jsonPatch(a: Address, ops: unknown, subresource: string | undefined): KubeObject {
+    const old = this.get(a);
+    const next = applyJsonPatch(old, ops);
+    if (!next || typeof next !== "object" || Array.isArray(next)) throw new KubeError(422, "Invalid", "a JSON patch must leave an object");
+    this.checkVersion(a, next as KubeObject, old, false);
+    return this.patched(a, old, next as KubeObject, subresource);
+  }
+
+  private patched(a: Address, old: KubeObject, next: KubeObject, subresource: string | undefined): KubeObject {
+    return this.update(a, old, subresource === "status" ? { ...old, status: next.status } : { ...next, status: this.hasStatusSubresource(a) ? old.status : next.status });
   }
 
   delete(a: Address): KubeObject {
@@ -131,25 +154,27 @@ export class ObjectStore {
   }
 
   private update(a: Address, old: KubeObject, next: KubeObject): KubeObject {
-    const meta = { ...old.metadata, ...(next.metadata ?? {}) };
+    // The new metadata replaces the old (a patch's was merged already), so fields can be removed.
+    const meta: Record<string, unknown> = { ...(next.metadata ?? {}) };
     // Immutable fields stay the server's; generation counts spec changes only.
     for (const f of ["uid", "creationTimestamp", "name", "namespace"]) meta[f] = old.metadata?.[f];
     const specChanged = JSON.stringify(next.spec) !== JSON.stringify(old.spec);
     meta.generation = Number(old.metadata?.generation ?? 1) + (specChanged ? 1 : 0);
-    return this.store("MODIFIED", a, { ...next, apiVersion: old.apiVersion, kind: old.kind, metadata: meta });
+    return this.store("MODIFIED", a, { ...next, apiVersion: old.apiVersion, kind: old.kind, metadata: meta }, old);
   }
 
-  private store(type: EventType, a: Address, obj: KubeObject): KubeObject {
+  private store(type: EventType, a: Address, obj: KubeObject, old?: KubeObject): KubeObject {
     obj.metadata = { ...obj.metadata, resourceVersion: String(++this.revision) };
     this.objects.set(key(a), obj);
-    return this.record(type, a, obj);
+    return this.record(type, a, obj, old);
   }
 
-  private record(type: EventType, a: Address, obj: KubeObject): KubeObject {
-    const e = { rv: this.revision, type, collection: a.collection, namespace: a.namespace, object: clone(obj) };
+  private record(type: EventType, a: Address, obj: KubeObject, old?: KubeObject): KubeObject {
+    const e: StoredEvent = { rv: this.revision, type, collection: a.collection, namespace: a.namespace, object: clone(obj), ...(old ? { old } : {}) };
     this.history.push(e);
     if (this.history.length > this.historySize) this.compacted = this.history.shift()!.rv;
     this.onEvent(e);
+    for (const l of this.listeners) l(e);
     return clone(obj);
   }
 
@@ -182,4 +207,10 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
     else out[k] = mergePatch(out[k], v);
   }
   return out;
+}
+
+/** The Address of an object in a collection ("core/v1/pods", "apps/v1/deployments"). */
+export function addressOf(collection: string, namespace: string, name: string): Address {
+  const [group, , resource] = collection.split("/") as [string, string, string];
+  return { collection, resource, group, namespace, name };
 }

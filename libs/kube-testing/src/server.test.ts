@@ -104,8 +104,8 @@ describe("stand-in Kubernetes API server", () => {
     expect(p.spec).toEqual({ a: 1, b: { d: 2, e: 3 } });
     expect(p.status).toBeUndefined();
     expect(await failure(crs.patchNamespacedCustomObject({ ...at, name: "a", body: { metadata: { resourceVersion: "1" }, spec: {} } }, merge))).toMatchObject({ code: 409 });
-    // The client's default patch type is a JSON patch, which this server does not speak.
-    expect(await failure(crs.patchNamespacedCustomObject({ ...at, name: "a", body: [] }))).toMatchObject({ code: 415 });
+    // Strategic merge patch (kubectl's default) is not spoken.
+    expect(await failure(crs.patchNamespacedCustomObject({ ...at, name: "a", body: {} }, setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch)))).toMatchObject({ code: 415 });
     const s = (await crs.replaceNamespacedCustomObjectStatus({ ...at, name: "a", body: { ...p, spec: { changed: true }, status: { buildstatus: "succeeded" } } })) as KubeObject;
     expect([s.spec, s.status]).toEqual([p.spec, { buildstatus: "succeeded" }]);
     const r = (await crs.replaceNamespacedCustomObject({ ...at, name: "a", body: { ...s, status: { buildstatus: "lost" } } })) as KubeObject;
@@ -157,5 +157,64 @@ describe("stand-in Kubernetes API server", () => {
     api.objects.compact();
     const compacted = await watch("/apis/fizz.dev/v1/packages", { resourceVersion: "6" });
     expect(await compacted.next(1)).toEqual(["ERROR @410"]);
+  });
+
+  it("filters list and watch by labelSelector; a relabeled object leaves (DELETED) or joins (ADDED) a watch", async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const cm = (name: string, labels: Record<string, string>) => core.createNamespacedConfigMap({ namespace: "fn", body: { metadata: { name, labels } } });
+    await cm("a", { pool: "yes", env: "node" });
+    await cm("b", { pool: "no", env: "node" });
+    await cm("c", { env: "python" });
+    const names = async (labelSelector: string) => (await core.listNamespacedConfigMap({ namespace: "fn", labelSelector })).items.map((i) => i.metadata?.name).sort();
+    expect(await names("pool=yes")).toEqual(["a"]);
+    expect(await names("pool==yes,env=node")).toEqual(["a"]);
+    expect(await names("pool!=yes")).toEqual(["b", "c"]);
+    expect(await names("pool")).toEqual(["a", "b"]);
+    expect(await names("!pool")).toEqual(["c"]);
+    expect(await names("env in (node, python),pool notin (no)")).toEqual(["a", "c"]);
+    expect(await names("env in (ruby)")).toEqual([]);
+    expect(await failure(core.listNamespacedConfigMap({ namespace: "fn", labelSelector: "pool=(x" }))).toMatchObject({ code: 400, reason: "BadRequest" });
+
+    const pool = await watch("/api/v1/namespaces/fn/configmaps", { labelSelector: "pool=yes" });
+    expect(await pool.next(1)).toEqual(["ADDED a@1"]);
+    const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+    await core.patchNamespacedConfigMap({ name: "a", namespace: "fn", body: { metadata: { labels: { pool: "no" } } } }, merge);
+    await core.patchNamespacedConfigMap({ name: "b", namespace: "fn", body: { metadata: { labels: { pool: "yes" } } } }, merge);
+    await core.patchNamespacedConfigMap({ name: "c", namespace: "fn", body: { data: { k: "v" } } }, merge); // never matches: unseen
+    await core.patchNamespacedConfigMap({ name: "b", namespace: "fn", body: { data: { k: "v" } } }, merge);
+    expect(await pool.next(4)).toEqual(["ADDED a@1", "DELETED a@4", "ADDED b@5", "MODIFIED b@7"]);
+    // Resuming replays history through the same filter.
+    const resumed = await watch("/api/v1/namespaces/fn/configmaps", { labelSelector: "pool=yes", resourceVersion: "3" });
+    expect(await resumed.next(3)).toEqual(["DELETED a@4", "ADDED b@5", "MODIFIED b@7"]);
+  });
+
+  it("names an object from generateName", async () => {
+    const made = (await crs.createNamespacedCustomObject({ ...at, body: { ...pkg(""), metadata: { generateName: "pool-" } } })) as KubeObject;
+    expect(made.metadata?.name).toMatch(/^pool-[0-9a-f]{5}$/);
+  });
+
+  it("applies JSON patches (the client's default patch type), with test ops as optimistic locks", async () => {
+    const core = kc.makeApiClient(CoreV1Api);
+    const made = await core.createNamespacedConfigMap({ namespace: "fn", body: { metadata: { name: "c", labels: { pool: "yes" } }, data: { a: "1", "x/y": "2" } } });
+    const rv = made.metadata!.resourceVersion!;
+    const patched = await core.patchNamespacedConfigMap({
+      name: "c",
+      namespace: "fn",
+      body: [
+        { op: "test", path: "/metadata/resourceVersion", value: rv },
+        { op: "replace", path: "/metadata/labels/pool", value: "no" },
+        { op: "add", path: "/metadata/labels/owner", value: "me" },
+        { op: "remove", path: "/data/x~1y" },
+        { op: "copy", from: "/data/a", path: "/data/b" },
+        { op: "move", from: "/data/a", path: "/data/c" },
+      ],
+    });
+    expect([patched.metadata!.labels, patched.data]).toEqual([{ pool: "no", owner: "me" }, { b: "1", c: "1" }]);
+    // A stale version in a test op, a missing path, and a malformed patch change nothing.
+    expect(await failure(core.patchNamespacedConfigMap({ name: "c", namespace: "fn", body: [{ op: "test", path: "/metadata/resourceVersion", value: rv }, { op: "remove", path: "/data" }] }))).toMatchObject({ code: 422 });
+    expect(await failure(core.patchNamespacedConfigMap({ name: "c", namespace: "fn", body: [{ op: "replace", path: "/data/nope", value: "1" }] }))).toMatchObject({ code: 422 });
+    expect(await failure(core.patchNamespacedConfigMap({ name: "c", namespace: "fn", body: [{ op: "frob", path: "/data" }] }))).toMatchObject({ code: 400 });
+    expect(await failure(core.patchNamespacedConfigMap({ name: "c", namespace: "fn", body: [{ op: "replace", path: "/metadata/resourceVersion", value: rv }] }))).toMatchObject({ code: 409, reason: "Conflict" });
+    expect((await core.readNamespacedConfigMap({ name: "c", namespace: "fn" })).data).toEqual({ b: "1", c: "1" });
   });
 });

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeError, ObjectStore, type Address, type KubeObject, type StoredEvent } from "./objects.js";
+import { labelsOf, parseSelector, type LabelPredicate } from "./selectors.js";
 
 export type { KubeObject } from "./objects.js";
 
@@ -19,6 +20,7 @@ export interface FakeKubeOptions {
 interface Watcher {
   collection: string;
   namespace?: string;
+  selector?: LabelPredicate;
   res: ServerResponse;
 }
 
@@ -112,11 +114,12 @@ export class FakeKubeApi {
       const { address, apiVersion, subresource } = parsePath(url.pathname);
       const q = url.searchParams;
       const ns = address.namespace || undefined;
+      const selector = q.get("labelSelector") ? parseSelector(q.get("labelSelector")!) : undefined;
       switch (req.method) {
         case "GET":
           if (!address.name) {
-            if (q.get("watch") === "true" || q.get("watch") === "1") return this.watch(address, q, res);
-            const items = this.objects.list(address.collection, ns);
+            if (q.get("watch") === "true" || q.get("watch") === "1") return this.watch(address, q, selector, res);
+            const items = this.objects.list(address.collection, ns).filter((o) => !selector || selector(labelsOf(o)));
             return json(res, 200, { apiVersion, kind: "List", metadata: { resourceVersion: this.objects.resourceVersion }, items });
           }
           return json(res, 200, this.objects.get(address));
@@ -126,9 +129,10 @@ export class FakeKubeApi {
           return json(res, 200, this.objects.replace(named(address), await body(req), subresource));
         case "PATCH": {
           const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim();
+          if (type === "application/json-patch+json") return json(res, 200, this.objects.jsonPatch(named(address), await body(req, true), subresource));
           if (type !== "application/merge-patch+json")
-            throw new KubeError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json (got "${type}")`);
-          return json(res, 200, this.objects.patch(named(address), await body(req), subresource));
+            throw new KubeError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json (got "${type}")`);
+          return json(res, 200, this.objects.patch(named(address), (await body(req)) as KubeObject, subresource));
         }
         case "DELETE":
           return json(res, 200, this.objects.delete(named(address)));
@@ -142,17 +146,23 @@ export class FakeKubeApi {
     }
   }
 
-  private watch(a: Address, q: URLSearchParams, res: ServerResponse): void {
+  private watch(a: Address, q: URLSearchParams, selector: LabelPredicate | undefined, res: ServerResponse): void {
     const from = q.get("resourceVersion");
     // Replay first (410 Gone if history no longer reaches back), then stream live events.
     let replay: { type: string; object: KubeObject }[];
     if (!from || from === "0") {
-      replay = this.objects.list(a.collection, a.namespace || undefined).map((object) => ({ type: "ADDED", object }));
+      replay = this.objects
+        .list(a.collection, a.namespace || undefined)
+        .filter((o) => !selector || selector(labelsOf(o)))
+        .map((object) => ({ type: "ADDED", object }));
     } else {
       const rv = Number(from);
       if (!Number.isSafeInteger(rv) || rv < 0) throw new KubeError(400, "BadRequest", `invalid resourceVersion "${from}"`);
       try {
-        replay = this.objects.since(rv).filter((e) => matches(e, a.collection, a.namespace || undefined));
+        replay = this.objects
+          .since(rv)
+          .filter((e) => matches(e, a.collection, a.namespace || undefined))
+          .flatMap((e) => seenAs(e, selector));
       } catch (err) {
         // A real server answers an expired watch with 200 and one ERROR event carrying the 410 Status.
         if (!(err instanceof KubeError) || err.code !== 410) throw err;
@@ -164,7 +174,7 @@ export class FakeKubeApi {
     res.writeHead(200, { "content-type": "application/json", "transfer-encoding": "chunked" });
     res.flushHeaders();
     for (const e of replay) send(res, e.type, e.object);
-    const w: Watcher = { collection: a.collection, namespace: a.namespace || undefined, res };
+    const w: Watcher = { collection: a.collection, namespace: a.namespace || undefined, selector, res };
     if (q.get("allowWatchBookmarks") === "true") {
       bookmarks.add(w);
       send(res, "BOOKMARK", { metadata: { resourceVersion: this.objects.resourceVersion } });
@@ -175,8 +185,21 @@ export class FakeKubeApi {
 
   private fanOut(e: StoredEvent): void {
     if (this.muted) return;
-    for (const w of this.watchers) if (matches(e, w.collection, w.namespace)) send(w.res, e.type, e.object);
+    for (const w of this.watchers) if (matches(e, w.collection, w.namespace)) for (const s of seenAs(e, w.selector)) send(w.res, s.type, s.object);
   }
+}
+
+/**
+ * What a selector-filtered watch sees of a change: as on a real server, an object that starts
+ * matching is ADDED and one that stops matching is DELETED (carrying its new state).
+ */
+function seenAs(e: StoredEvent, selector: LabelPredicate | undefined): { type: string; object: KubeObject }[] {
+  if (!selector) return [{ type: e.type, object: e.object }];
+  const now = selector(labelsOf(e.object));
+  if (e.type !== "MODIFIED" || !e.old) return now ? [{ type: e.type, object: e.object }] : [];
+  const was = selector(labelsOf(e.old));
+  if (now) return [{ type: was ? "MODIFIED" : "ADDED", object: e.object }];
+  return was ? [{ type: "DELETED", object: e.object }] : [];
 }
 
 const bookmarks = new WeakSet<Watcher>();
@@ -193,15 +216,19 @@ function json(res: ServerResponse, code: number, value: unknown): void {
   res.end(JSON.stringify(value));
 }
 
-async function body(req: IncomingMessage): Promise<KubeObject> {
+/** The JSON body: an object, or (a JSON patch) an array. */
+async function body(req: IncomingMessage, array: true): Promise<unknown[]>;
+async function body(req: IncomingMessage): Promise<KubeObject>;
+async function body(req: IncomingMessage, array = false): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const c of req) chunks.push(c as Buffer);
+  const what = array ? "a JSON array" : "a JSON object";
   try {
     const v = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
-    if (!v || typeof v !== "object" || Array.isArray(v)) throw new Error("not an object");
-    return v as KubeObject;
+    if (!v || typeof v !== "object" || Array.isArray(v) !== array) throw new Error(`not ${what}`);
+    return v;
   } catch (err) {
-    throw new KubeError(400, "BadRequest", `the request body is not a JSON object: ${(err as Error).message}`);
+    throw new KubeError(400, "BadRequest", `the request body is not ${what}: ${(err as Error).message}`);
   }
 }
 

@@ -7,7 +7,7 @@ import { Admin } from "./admin.js";
 import type { ControllerConfig } from "./config.js";
 import { FileStore } from "./store/file-store.js";
 import { KubeStore } from "./store/kube-store.js";
-import { kubeConfig } from "./store/kube-config.js";
+import { kubeConfig } from "@fizz/kube";
 import type { ResourceStore } from "./store/store.js";
 
 export class Controller implements Service {

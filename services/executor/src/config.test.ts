@@ -41,4 +41,22 @@ describe("executor config", () => {
     expect(runtimeNameOf("quay.io/acme/ruby", rt)).toBeUndefined();
     expect(runtimeNameOf("nodered", rt)).toBeUndefined();
   });
+
+  it("runs local processes unless FIZZ_EXECUTOR_BACKEND=kubernetes, which reads the pod settings", () => {
+    expect(loadConfig(configSchema, {}, "executor").kube).toBeUndefined();
+    const c = loadConfig(configSchema, { FIZZ_EXECUTOR_BACKEND: "kubernetes", FIZZ_RUNTIME_IMAGE_PYTHON: "reg.local/py:1", FIZZ_KUBE_SERVER: "http://127.0.0.1:6443" }, "executor");
+    expect(c.kube).toEqual({
+      namespace: "fizz-function",
+      server: "http://127.0.0.1:6443",
+      runtimeImages: { nodejs: "fizz/runtime-nodejs:dev", python: "reg.local/py:1", exec: "fizz/runtime-exec:dev" },
+      fetcherImage: "fizz/fetcher:dev",
+    });
+  });
+
+  it("refuses an unknown backend and a namespace Kubernetes would not accept", () => {
+    expect(() => loadConfig(configSchema, { FIZZ_EXECUTOR_BACKEND: "docker" }, "executor")).toThrow(/FIZZ_EXECUTOR_BACKEND[\s\S]*process[\s\S]*kubernetes/);
+    expect(() => loadConfig(configSchema, { FIZZ_EXECUTOR_BACKEND: "kubernetes", FIZZ_FUNCTIONS_NAMESPACE: "Fizz_Functions" }, "executor")).toThrow(
+      /FIZZ_FUNCTIONS_NAMESPACE[\s\S]*must be a Kubernetes namespace name/,
+    );
+  });
 });

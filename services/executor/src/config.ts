@@ -76,6 +76,17 @@ export const configSchema = z
     /** HTTP /metrics listener (FIZZ_METRICS=off: none). */
     FIZZ_EXECUTOR_METRICS: metricsAddressField("executor"),
     FIZZ_METRICS: metricsSwitchField(),
+    /** Where runtime instances run: local processes, or pods in a Kubernetes cluster. */
+    FIZZ_EXECUTOR_BACKEND: z.enum(["process", "kubernetes"]).default("process"),
+    /** The namespace of runtime pods and pool Deployments (kubernetes backend). */
+    FIZZ_FUNCTIONS_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, "must be a Kubernetes namespace name").default("fizz-function"),
+    /** API server URL replacing the kubeconfig's (tests, port-forwarded API servers). */
+    FIZZ_KUBE_SERVER: z.url().optional(),
+    /** Images of the built-in runtimes and of the fetcher sidecar (kubernetes backend). */
+    FIZZ_RUNTIME_IMAGE_NODEJS: z.string().min(1).default("fizz/runtime-nodejs:dev"),
+    FIZZ_RUNTIME_IMAGE_PYTHON: z.string().min(1).default("fizz/runtime-python:dev"),
+    FIZZ_RUNTIME_IMAGE_EXEC: z.string().min(1).default("fizz/runtime-exec:dev"),
+    FIZZ_FETCHER_IMAGE: z.string().min(1).default("fizz/fetcher:dev"),
   })
   .transform((e) => ({
     address: e.FIZZ_EXECUTOR,
@@ -90,6 +101,15 @@ export const configSchema = z
     stopGraceMs: e.FIZZ_STOP_GRACE_MS,
     logMaxBytes: e.FIZZ_FUNCTION_LOG_MAX_BYTES,
     metricsAddress: e.FIZZ_METRICS ? metricsListen(e.FIZZ_EXECUTOR_METRICS, e.FIZZ_EXECUTOR) : undefined,
+    kube:
+      e.FIZZ_EXECUTOR_BACKEND === "kubernetes"
+        ? {
+            namespace: e.FIZZ_FUNCTIONS_NAMESPACE,
+            server: e.FIZZ_KUBE_SERVER,
+            runtimeImages: { nodejs: e.FIZZ_RUNTIME_IMAGE_NODEJS, python: e.FIZZ_RUNTIME_IMAGE_PYTHON, exec: e.FIZZ_RUNTIME_IMAGE_EXEC } as Record<string, string>,
+            fetcherImage: e.FIZZ_FETCHER_IMAGE,
+          }
+        : undefined,
   }));
 
 export type ExecutorConfig = z.infer<typeof configSchema>;
@@ -104,7 +124,7 @@ const IMAGE_PATTERNS: Array<[RegExp, string]> = [
 ];
 
 /** The local runtime name for an Environment image, or undefined when none matches. */
-export function runtimeNameOf(image: string, runtimes: Record<string, RuntimeCommand>): string | undefined {
+export function runtimeNameOf(image: string, runtimes: Record<string, unknown>): string | undefined {
   const img = image.trim();
   if (runtimes[img]) return img;
   for (const [re, name] of IMAGE_PATTERNS) if (re.test(img)) return name;

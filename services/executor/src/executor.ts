@@ -1,16 +1,20 @@
-// Composition root: Informer over the controller, the process backend, the pool manager, the
-// runtime log store and the ExecutorService gRPC server.
+// Composition root: Informer over the controller, the pool backend (local processes or
+// Kubernetes pods), the pool manager, the runtime log store and the ExecutorService gRPC server.
 import { join } from "node:path";
 import { silentLogger, type Logger, type Service } from "@fizz/common";
 import { adminClient, Informer, keyOf, metaOf, storageClient, type AdminClient, type InformerEvent, type StorageClient } from "@fizz/clients";
 import { Kind, type Resource } from "@fizz/proto";
 import { startRpcServer, type RpcServer } from "@fizz/rpc";
-import type { RuntimeBackend } from "./backend/backend.js";
+import { KubeBackend } from "./backend/kube/kube-backend.js";
+import type { PoolBackend } from "./backend/pool-backend.js";
 import { ProcessBackend } from "./backend/process-backend.js";
+import { ProcessPoolBackend } from "./backend/process-pool-backend.js";
 import type { ExecutorConfig } from "./config.js";
 import { LogStore } from "./logs/log-store.js";
 import { PoolManager } from "./poolmgr/poolmgr.js";
 import { executorBinding } from "./service.js";
+import { NewDeployManager } from "./newdeploy/manager.js";
+import { kubeConfig } from "@fizz/kube";
 import { ExecutorMetrics } from "./metrics.js";
 
 export class Executor implements Service {
@@ -19,14 +23,15 @@ export class Executor implements Service {
   private storage?: StorageClient;
   private informer?: Informer;
   private pm?: PoolManager;
+  private newdeploy?: NewDeployManager;
   private logs?: LogStore;
   readonly metrics: ExecutorMetrics;
 
   constructor(
     readonly config: ExecutorConfig,
     private readonly log: Logger = silentLogger,
-    /** Defaults to local processes under $FIZZ_STATE_DIR/instances. */
-    private readonly backend?: RuntimeBackend,
+    /** Defaults to config.backend: local processes under $FIZZ_STATE_DIR/instances, or Kubernetes pods. */
+    private readonly backend?: PoolBackend,
   ) {
     this.metrics = new ExecutorMetrics(config.metricsAddress, () => this.pm?.list() ?? []);
   }
@@ -34,33 +39,40 @@ export class Executor implements Service {
   async start(): Promise<void> {
     const c = this.config;
     const logs = (this.logs = new LogStore({ dir: join(c.stateDir, "logs"), maxBytes: c.logMaxBytes }, this.log.child({ component: "logs" })));
-    const backend =
-      this.backend ??
-      new ProcessBackend(
-        { stateDir: c.stateDir, runtimes: c.runtimes, startTimeoutMs: c.startTimeoutMs, logs, defaultGraceMs: c.stopGraceMs },
-        this.log.child({ component: "backend" }),
-      );
-    // Before anything spawns: kill what a crashed previous run left behind.
-    await backend.cleanup();
+    const backend = this.backend ?? this.makeBackend(logs);
     this.admin = adminClient(c.admin);
     this.informer = new Informer(this.admin, [Kind.ENVIRONMENT, Kind.PACKAGE, Kind.FUNCTION], this.log.child({ component: "informer" }));
     this.pm = new PoolManager(
       this.informer,
       backend,
-      () => (this.storage ??= storageClient(c.storage)),
-      { maxArchiveBytes: c.maxArchiveBytes, reapIntervalMs: c.reapIntervalMs, drainMs: c.drainMs, stopGraceMs: c.stopGraceMs },
+      { reapIntervalMs: c.reapIntervalMs, drainMs: c.drainMs, stopGraceMs: c.stopGraceMs },
       this.log.child({ component: "poolmgr" }),
       logs,
       this.metrics,
     );
-    this.pm.start();
     this.informer.on("event", (e) => dropLogs(logs, e));
     await this.informer.start();
+    // Before any pool fills: adopt or remove what a previous run left behind.
+    await this.pm.start();
+    // newdeploy functions get their own Deployment on Kubernetes (locally poolmgr serves them).
+    if (c.kube) {
+      this.newdeploy = new NewDeployManager(this.informer, kubeConfig(c.kube.server), { ...c.kube, storage: c.storage, reapIntervalMs: c.reapIntervalMs }, this.log.child({ component: "newdeploy" }));
+      await this.newdeploy.start();
+    }
     // Logs of what was deleted while the executor was down.
     await logs.prune(keysOf(this.informer, Kind.FUNCTION), keysOf(this.informer, Kind.ENVIRONMENT));
-    this.server = await startRpcServer(c.address, [executorBinding(this.pm, logs, this.informer)], this.log, { onCall: this.metrics.listener.onCall });
+    this.server = await startRpcServer(c.address, [executorBinding(this.pm, logs, this.informer, this.newdeploy)], this.log, { onCall: this.metrics.listener.onCall });
     await this.metrics.listener.start();
     this.log.info({ address: this.server.address, stateDir: c.stateDir }, "executor serving");
+  }
+
+  private makeBackend(logs: LogStore): PoolBackend {
+    const c = this.config;
+    const log = this.log.child({ component: "backend" });
+    const storage = () => (this.storage ??= storageClient(c.storage));
+    if (c.kube) return new KubeBackend({ ...c.kube, storage: c.storage, startTimeoutMs: c.startTimeoutMs }, log);
+    const processes = new ProcessBackend({ stateDir: c.stateDir, runtimes: c.runtimes, startTimeoutMs: c.startTimeoutMs, logs, defaultGraceMs: c.stopGraceMs }, log);
+    return new ProcessPoolBackend(processes, storage, c.maxArchiveBytes, log);
   }
 
   async stop(): Promise<void> {
@@ -70,6 +82,7 @@ export class Executor implements Service {
     await this.metrics.listener.stop();
     this.informer?.stop();
     // No runtime outlives the executor.
+    await this.newdeploy?.stop();
     await this.pm?.stop();
     await this.logs?.close();
     this.admin?.close();

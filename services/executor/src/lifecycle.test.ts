@@ -1,11 +1,10 @@
+// Process-backend specifics; what every backend does is in the executor contract suite.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { fork } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { create } from "@bufbuild/protobuf";
 import { executorClient } from "@fizz/clients";
-import { Kind, RuntimeSchema } from "@fizz/proto";
 import { builtinRuntimes } from "./config.js";
 import { createEnv, deploy, httpGet, instances, pidAlive, startPlatform, until, warmOf, type Platform } from "./__fixtures__/platform.js";
 
@@ -22,18 +21,6 @@ beforeAll(async () => {
 afterAll(() => p?.close());
 
 describe("executor instance lifecycle", () => {
-  it("replaces a crashed specialized instance on the next call", async () => {
-    const first = await p.exec.getServiceForFunction(ref("crashy"));
-    const [inst] = await instances(p.exec, (i) => i.id === first.instanceId);
-    process.kill(inst!.pid, "SIGKILL");
-    await until("crashed instance removed", async () => (await instances(p.exec, (i) => i.id === first.instanceId)).length === 0);
-    const next = await p.exec.getServiceForFunction(ref("crashy"));
-    expect(next.cold).toBe(true);
-    expect(next.instanceId).not.toBe(first.instanceId);
-    expect(await httpGet(next.address)).toEqual({ status: 200, body: "crashy" });
-    expect(p.executor.poolManager?.stats.crashes).toBeGreaterThanOrEqual(1);
-  });
-
   it("refills the pool when a warm instance crashes", async () => {
     const before = await until("2 warm", async () => ((await warm()).length === 2 ? warm() : false));
     process.kill(before[0]!.pid, "SIGKILL");
@@ -56,28 +43,6 @@ describe("executor instance lifecycle", () => {
     } finally {
       if (pidAlive(inst!.pid)) process.kill(inst!.pid, "SIGCONT");
     }
-  });
-
-  it("resizes the pool on environment updates, recreates it when the runtime changes, and removes it on delete", async () => {
-    await createEnv(p.admin, "envupd", 2);
-    const ofEnv = () => instances(p.exec, warmOf("envupd"));
-    await until("2 warm", async () => (await ofEnv()).length === 2);
-    const update = async (spec: Record<string, unknown>) => {
-      const r = await p.admin.get({ kind: Kind.ENVIRONMENT, namespace: "default", name: "envupd" });
-      if (r.kind.case !== "environment") throw new Error("not an environment");
-      Object.assign(r.kind.value.spec!, spec);
-      await p.admin.update({ resource: r });
-    };
-    await update({ poolsize: 1 });
-    await until("shrunk to 1", async () => (await ofEnv()).length === 1);
-    const before = (await ofEnv())[0]!.id;
-    await update({ runtime: create(RuntimeSchema, { image: "nodejs", env: { GREETING: "hi" } }) });
-    await until("recreated", async () => {
-      const now = await ofEnv();
-      return now.length === 1 && now[0]!.id !== before;
-    });
-    await p.admin.delete({ kind: Kind.ENVIRONMENT, namespace: "default", name: "envupd" });
-    await until("pool removed", async () => (await instances(p.exec, (i) => i.environment === "default/envupd")).length === 0);
   });
 
   it("stops every runtime process on stop, and kills orphans from a previous run on start", async () => {

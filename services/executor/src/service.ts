@@ -5,12 +5,18 @@ import { bind, type ServiceBinding } from "@fizz/rpc";
 import type { LogStore } from "./logs/log-store.js";
 import { getFunction } from "./poolmgr/lookup.js";
 import type { PoolManager } from "./poolmgr/poolmgr.js";
+import { isNewDeploy, type NewDeployManager } from "./newdeploy/manager.js";
 
-export function executorBinding(pm: PoolManager, logs: LogStore, informer: Informer): ServiceBinding {
+/** `newdeploy`: given on the Kubernetes backend only; otherwise poolmgr serves newdeploy functions too. */
+export function executorBinding(pm: PoolManager, logs: LogStore, informer: Informer, newdeploy?: NewDeployManager): ServiceBinding {
   return bind(ExecutorService, {
-    getServiceForFunction: (req) => pm.getServiceForFunction(req.function, req.busyAddresses),
+    getServiceForFunction: (req) =>
+      newdeploy && isNewDeploy(getFunction(informer, req.function))
+        ? newdeploy.getServiceForFunction(req.function)
+        : pm.getServiceForFunction(req.function, req.busyAddresses),
     tapServices: async (req) => {
       pm.tap(req.addresses);
+      newdeploy?.tap(req.addresses);
       return {};
     },
     reportUnreachable: async (req) => {

@@ -1,7 +1,9 @@
 // A real controller + storage + executor on ephemeral ports with a temp state dir, for tests.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FakeCluster, FakeKubeApi } from "@fizz/kube-testing";
 import { zipSync, strToU8 } from "fflate";
 import { loadConfig } from "@fizz/common";
 import { adminClient, executorClient, storageClient, type AdminClient, type ExecutorClient, type StorageClient } from "@fizz/clients";
@@ -20,6 +22,8 @@ export const EXECUTOR_TEST_ENV = {
 
 export interface Platform {
   stateDir: string;
+  /** With `kubernetes: true`: the stand-in API server and the cluster running pods locally. */
+  kube?: { api: FakeKubeApi; cluster: FakeCluster; namespace: string };
   controller: Controller;
   storage: Storage;
   executor: Executor;
@@ -30,9 +34,31 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-/** `env`: extra executor settings (e.g. FIZZ_FUNCTION_LOG_MAX_BYTES). */
-export async function startPlatform(env: Record<string, string> = {}): Promise<Platform> {
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
+export const KUBE_NAMESPACE = "fizz-function";
+
+/** The built runtime and fetcher as the images FakeCluster runs (`pnpm -s build` first). */
+export const KUBE_IMAGES = {
+  "fizz/runtime-nodejs": { command: process.execPath, args: [join(repoRoot, "runtimes", "nodejs", "dist", "main.js")] },
+  "fizz/fetcher": { command: process.execPath, args: [join(repoRoot, "services", "executor", "dist", "fetcher", "main.js")] },
+};
+
+async function startKube(stateDir: string) {
+  const api = new FakeKubeApi();
+  await api.start();
+  const cluster = new FakeCluster(api, { images: KUBE_IMAGES, stateDir: join(stateDir, "pods"), probeIntervalMs: 100, stopGraceMs: 2000 });
+  await cluster.start();
+  return { api, cluster, namespace: KUBE_NAMESPACE };
+}
+
+/**
+ * `env`: extra executor settings (e.g. FIZZ_FUNCTION_LOG_MAX_BYTES). `kubernetes`: the executor
+ * runs pods on a FakeCluster over a FakeKubeApi instead of local processes.
+ */
+export async function startPlatform(env: Record<string, string> = {}, opts: { kubernetes?: boolean } = {}): Promise<Platform> {
   const stateDir = await mkdtemp(join(tmpdir(), "fizz-executor-"));
+  const kube = opts.kubernetes ? await startKube(stateDir) : undefined;
+  const kubeEnv = kube ? { FIZZ_EXECUTOR_BACKEND: "kubernetes", FIZZ_KUBE_SERVER: kube.api.url, FIZZ_FUNCTIONS_NAMESPACE: kube.namespace } : {};
   const controller = new Controller(loadConfig(controllerSchema, { FIZZ_ADMIN: "127.0.0.1:0", FIZZ_STATE_DIR: stateDir }, "controller"));
   await controller.start();
   const storage = new Storage(loadConfig(storageSchema, { FIZZ_STORAGE: "127.0.0.1:0", FIZZ_STATE_DIR: stateDir, FIZZ_ADMIN: controller.address }, "storage"));
@@ -41,7 +67,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
     new Executor(
       loadConfig(
         configSchema,
-        { ...EXECUTOR_TEST_ENV, ...env, FIZZ_EXECUTOR: "127.0.0.1:0", FIZZ_ADMIN: controller.address, FIZZ_STORAGE: storage.address, FIZZ_STATE_DIR: stateDir },
+        { ...EXECUTOR_TEST_ENV, ...kubeEnv, ...env, FIZZ_EXECUTOR: "127.0.0.1:0", FIZZ_ADMIN: controller.address, FIZZ_STORAGE: storage.address, FIZZ_STATE_DIR: stateDir },
         "executor",
       ),
     );
@@ -52,6 +78,7 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
   const store = storageClient(storage.address!);
   const platform: Platform = {
     stateDir,
+    kube,
     controller,
     storage,
     executor,
@@ -65,6 +92,8 @@ export async function startPlatform(env: Record<string, string> = {}): Promise<P
       admin.close();
       store.close();
       await platform.executor.stop();
+      await kube?.cluster.stop();
+      await kube?.api.stop();
       await storage.stop();
       await controller.stop();
       await rm(stateDir, { recursive: true, force: true });

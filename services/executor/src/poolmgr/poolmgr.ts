@@ -1,13 +1,12 @@
-// poolmgr: warm generic instances per Environment, specialized for a Function on first use,
-// retired when the Function changes, reaped when idle, replaced when they crash.
+// poolmgr: warm generic instances per Environment (kept by the backend), specialized for a
+// Function on first use, retired when the Function changes, reaped when idle, replaced when they
+// crash, adopted after an executor restart when the backend's instances outlive it.
 import { create } from "@bufbuild/protobuf";
 import { DEFAULT_NAMESPACE, FizzError, type Logger } from "@fizz/common";
-import { DEFAULTS, keyOf, poolsizeOf, type Informer, type InformerEvent, type StorageClient } from "@fizz/clients";
+import { DEFAULTS, keyOf, poolsizeOf, type Informer, type InformerEvent } from "@fizz/clients";
 import { InstanceSchema, Kind, type Environment, type Instance as InstanceMsg, type ObjectRef } from "@fizz/proto";
-import type { InstanceExit, InstanceSpec, RuntimeBackend } from "../backend/backend.js";
+import type { PoolBackend, PoolExit, PoolSpec, TakenInstance } from "../backend/pool-backend.js";
 import type { LogStore } from "../logs/log-store.js";
-import { ArchiveFetcher, unpack } from "./archive.js";
-import { EnvPool } from "./env-pool.js";
 import { getFunction, resolveParts, type FunctionParts } from "./lookup.js";
 import { Registry, type Instance } from "./registry.js";
 import { RuntimeClient } from "./runtime-client.js";
@@ -15,7 +14,6 @@ import type { PoolEvents } from "../metrics.js";
 import { withSpan } from "@fizz/telemetry";
 
 export interface PoolManagerOptions {
-  maxArchiveBytes: number;
   reapIntervalMs: number;
   /** Delay before a retired instance is stopped, so in-flight requests finish. */
   drainMs: number;
@@ -28,27 +26,28 @@ export interface ServiceResult {
   instanceId: string;
   functionResourceVersion: string;
   cold: boolean;
+  /** Requests at once a router may send to the address; unset: the function's requestsPerPod. */
+  maxInFlight?: number;
 }
 
 const MAX_GRACE_MS = 30_000;
-const REFILL_DELAY_MS = 20;
 
 export class PoolManager {
   private readonly registry = new Registry();
-  private readonly pools = new Map<string, EnvPool>();
+  /** Environments whose pool exists (the backend holds the pool itself). */
+  private readonly pools = new Set<string>();
   /** One specialization per function version at a time; concurrent callers share it. */
   private readonly inflight = new Map<string, Promise<ServiceResult>>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly runtime = new RuntimeClient();
-  private readonly archives: ArchiveFetcher;
   private reaper?: NodeJS.Timeout;
+  private started = false;
   private closed = false;
   readonly stats = { specializations: 0, crashes: 0, reaped: 0, retired: 0 };
 
   constructor(
     private readonly informer: Informer,
-    private readonly backend: RuntimeBackend,
-    storage: () => StorageClient,
+    private readonly backend: PoolBackend,
     private readonly opts: PoolManagerOptions,
     private readonly log: Logger,
     /** Told which function an instance runs, so its output lands in that function's log. */
@@ -56,14 +55,31 @@ export class PoolManager {
     /** Cold starts, reaps and crashes as they happen (metrics). */
     private readonly events?: PoolEvents,
   ) {
-    this.archives = new ArchiveFetcher(storage, opts.maxArchiveBytes);
+    this.backend.onExit((e) => this.onExit(e));
+    // Subscribed before the Informer starts; events before start() are covered by its listing.
+    this.informer.on("event", (e) => this.started && this.onEvent(e));
   }
 
-  /** Subscribes to resource changes and instance exits; call before the Informer starts. */
-  start(): void {
-    this.backend.onExit((e) => this.onExit(e));
-    this.informer.on("event", (e) => this.onEvent(e));
-    for (const r of this.informer.list(Kind.ENVIRONMENT)) if (r.kind.case === "environment") this.envUpserted(r.kind.value);
+  /**
+   * Once the Informer is synced: adopts what a previous executor left (or removes it), then
+   * creates every Environment's pool.
+   */
+  async start(): Promise<void> {
+    const isCurrent = (fnKey: string, rv: string) => {
+      const [ns, name] = splitKey(fnKey);
+      return this.informer.get(Kind.FUNCTION, ns, name)?.kind.value?.metadata?.resourceVersion === rv;
+    };
+    const envs = this.informer.list(Kind.ENVIRONMENT).flatMap((r) => (r.kind.case === "environment" ? [r.kind.value] : []));
+    const adopted = await this.backend.recover(isCurrent, new Set(envs.map((e) => keyOf(e.metadata?.namespace, e.metadata?.name ?? ""))));
+    for (const a of adopted) {
+      const inst: Instance = { ...a, state: "specialized", lastUsed: Date.now() };
+      this.registry.add(inst);
+      this.registry.assign(inst, a.fnKey, a.fnRv);
+      this.logs?.assign(inst.id, a.fnKey);
+    }
+    if (adopted.length) this.log.info({ instances: adopted.length }, "adopted specialized instances of a previous executor");
+    this.started = true;
+    for (const env of envs) this.envUpserted(env);
     this.reaper = setInterval(() => this.reap(), this.opts.reapIntervalMs).unref();
   }
 
@@ -72,9 +88,8 @@ export class PoolManager {
     clearInterval(this.reaper);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
-    for (const p of this.pools.values()) p.close();
     this.pools.clear();
-    await this.backend.stopAll(2000);
+    await this.backend.close(2000);
     await this.runtime.close();
   }
 
@@ -114,35 +129,26 @@ export class PoolManager {
     const { fn, env, pkg } = parts;
     const fname = fn.metadata?.name ?? "";
     const began = performance.now();
-    const pool = this.ensurePool(env);
-    // Download while the pool hands out (or starts) an instance.
-    const [took, fetched] = await Promise.allSettled([withSpan("take instance", () => pool.take()), withSpan("fetch archive", () => this.archives.fetch(pkg))]);
+    const envKey = this.ensurePool(env);
+    // Work that needs no instance (a local download) runs while the pool hands one out.
+    const [took, fetched] = await Promise.allSettled([withSpan("take instance", () => this.backend.take(envKey, { key: fnKey, rv })), this.backend.prefetch?.(pkg)]);
     if (took.status === "rejected") throw withContext(took.reason, `function "${fname}"`);
-    const inst = took.value;
     if (fetched.status === "rejected") {
-      pool.giveBack(inst);
-      pool.fill();
+      this.backend.giveBack(took.value);
       throw withContext(fetched.reason, `function "${fname}"`);
     }
+    const inst = this.track(took.value);
     inst.state = "specializing";
-    inst.lastUsed = Date.now();
     this.registry.assign(inst, fnKey, rv);
     // Before specializing: what the function prints while it loads is its own.
     this.logs?.assign(inst.id, fnKey);
     try {
-      const functionName = fn.spec?.package?.functionName ?? "";
-      const v1 = env.spec?.version === 1;
-      const filepath = await withSpan("unpack", () => unpack(fetched.value, inst.workDir, this.opts.maxArchiveBytes, functionName, v1));
-      const body = v1 ? undefined : { filepath, functionName };
-      await withSpan(v1 ? "POST /specialize" : "POST /v2/specialize", () => this.runtime.specialize(inst.address, body, effective(parts).specializationTimeoutMs));
+      const req = { pkg, functionName: fn.spec?.package?.functionName ?? "", v1: env.spec?.version === 1, timeoutMs: effective(parts).specializationTimeoutMs };
+      await this.backend.load(took.value, req);
     } catch (err) {
       // The instance may hold half-loaded code: never reuse it.
       this.kill(inst);
       throw withContext(err, `function "${fname}"`);
-    } finally {
-      // Refill once the caller has its answer (see EnvPool.take): a fork before the gRPC
-      // response is flushed adds its few ms of blocked event loop to this cold start.
-      setTimeout(() => pool.fill(), REFILL_DELAY_MS).unref();
     }
     if (inst.state !== "specializing") throw new FizzError("UNAVAILABLE", `function "${fname}": instance ${inst.id} exited while specializing`);
     inst.state = "specialized";
@@ -151,7 +157,7 @@ export class PoolManager {
     this.events?.specialized(env, fn, (performance.now() - began) / 1000);
     // Changed while we worked: serve this call, then let the instance go.
     const current = this.informer.get(Kind.FUNCTION, fn.metadata?.namespace, fname);
-    if (current?.kind.case !== "function" || current.kind.value.metadata?.resourceVersion !== rv || inst.poolGen !== pool.generation) this.retire(inst);
+    if (current?.kind.case !== "function" || current.kind.value.metadata?.resourceVersion !== rv || inst.poolGen !== this.backend.generation(envKey)) this.retire(inst);
     return { address: inst.address, instanceId: inst.id, functionResourceVersion: rv, cold: true };
   }
 
@@ -175,7 +181,8 @@ export class PoolManager {
   }
 
   list(): InstanceMsg[] {
-    return [...this.registry.all()].map((i) =>
+    const warm = this.backend.warm().map((w) => ({ ...w, state: "warm", fnKey: undefined, lastUsed: 0 }));
+    return [...warm, ...this.registry.all()].map((i) =>
       create(InstanceSchema, {
         id: i.id,
         environment: i.envKey,
@@ -202,46 +209,51 @@ export class PoolManager {
     }
   }
 
-  private specOf(env: Environment): InstanceSpec {
-    const tgp = env.spec?.terminationGracePeriod;
+  private specOf(env: Environment): PoolSpec {
+    const s = env.spec;
+    const tgp = s?.terminationGracePeriod;
+    const list = (l: { cpu: string; memory: string } | undefined) => (l ? { cpu: l.cpu, memory: l.memory } : undefined);
     return {
       environment: keyOf(env.metadata?.namespace, env.metadata?.name ?? ""),
-      image: env.spec?.runtime?.image ?? "",
-      env: { ...env.spec?.runtime?.env },
+      image: s?.runtime?.image ?? "",
+      env: { ...s?.runtime?.env },
       graceMs: tgp === undefined ? this.opts.stopGraceMs : Math.min(Number(tgp) * 1000, MAX_GRACE_MS),
+      size: Math.max(0, poolsizeOf(env)),
+      resources: { requests: list(s?.resources?.requests), limits: list(s?.resources?.limits) },
     };
   }
 
-  private ensurePool(env: Environment): EnvPool {
+  private ensurePool(env: Environment): string {
     const key = keyOf(env.metadata?.namespace, env.metadata?.name ?? "");
-    return this.pools.get(key) ?? this.envUpserted(env);
+    return this.pools.has(key) ? key : this.envUpserted(env);
   }
 
-  private envUpserted(env: Environment): EnvPool {
+  private envUpserted(env: Environment): string {
     const spec = this.specOf(env);
-    const size = Math.max(0, poolsizeOf(env));
-    let pool = this.pools.get(spec.environment);
-    if (!pool) {
-      // A health check right after start leaves a pooled connection and a warmed-up HTTP path
-      // in the runtime, so the specialize call later costs one round trip on a hot socket.
-      pool = new EnvPool(spec.environment, spec, size, this.backend, this.registry, this.log, (i) => void this.runtime.healthy(i.address));
-      this.pools.set(spec.environment, pool);
-      pool.fill();
-    } else if (pool.update(spec, size)) {
+    const existed = this.pools.has(spec.environment);
+    this.pools.add(spec.environment);
+    if (this.backend.upsertPool(spec) && existed) {
       this.log.info({ env: spec.environment }, "environment runtime changed; recreating its instances");
       for (const inst of this.registry.all()) if (inst.envKey === spec.environment && inst.state === "specialized") this.retire(inst);
     }
-    return pool;
+    return spec.environment;
   }
 
   private envDeleted(env: Environment): void {
     const key = keyOf(env.metadata?.namespace, env.metadata?.name ?? "");
-    this.pools.get(key)?.close();
+    this.backend.deletePool(key);
     this.pools.delete(key);
     for (const inst of this.registry.all()) if (inst.envKey === key && inst.state === "specialized") this.retire(inst);
   }
 
-  private onExit(e: InstanceExit): void {
+  private onExit(e: PoolExit): void {
+    if (e.warmIn) {
+      if (e.expected || this.closed) return;
+      this.stats.crashes++;
+      this.events?.crashed(e.warmIn);
+      this.log.warn({ instance: e.id, env: e.warmIn, state: "warm", code: e.code, signal: e.signal }, "runtime instance exited unexpectedly");
+      return;
+    }
     const inst = this.registry.get(e.id);
     if (!inst) return;
     this.registry.delete(inst);
@@ -251,7 +263,6 @@ export class PoolManager {
     this.stats.crashes++;
     this.events?.crashed(inst.envKey);
     this.log.warn({ instance: inst.id, env: inst.envKey, function: inst.fnKey, state: was, code: e.code, signal: e.signal }, "runtime instance exited unexpectedly");
-    if (was === "warm") this.pools.get(inst.envKey)?.lost(inst);
   }
 
   private reap(): void {
@@ -281,6 +292,13 @@ export class PoolManager {
     }, drainMs);
     t.unref();
     this.timers.add(t);
+  }
+
+  /** A taken instance, now the pool manager's. */
+  private track(t: TakenInstance): Instance {
+    const inst: Instance = { ...t, state: "specializing", lastUsed: Date.now() };
+    this.registry.add(inst);
+    return inst;
   }
 
   private kill(inst: Instance): void {

@@ -1,17 +1,10 @@
 // Every instance the pool manager knows about, indexed by id, address and function.
+import type { TakenInstance } from "../backend/pool-backend.js";
 
 export type InstanceState = "warm" | "specializing" | "specialized" | "stopping";
 
-export interface Instance {
-  id: string;
-  address: string;
-  pid?: number;
-  workDir: string;
-  /** namespace/name of the Environment. */
-  envKey: string;
-  /** Generation of the environment's pool that started it (a recreated pool bumps it). */
-  poolGen: number;
-  graceMs: number;
+/** A taken instance (see PoolBackend) and what the pool manager does with it. */
+export interface Instance extends TakenInstance {
   state: InstanceState;
   /** namespace/name of the Function, once specializing. */
   fnKey?: string;

@@ -13,28 +13,13 @@ export class RuntimeClient {
 
   /** POST /v2/specialize (v1: /specialize, no body); failures carry the runtime's own message. */
   async specialize(address: string, body: SpecializeRequest | undefined, timeoutMs: number): Promise<void> {
-    let res;
-    try {
-      res = await request(`http://${address}${body ? "/v2/specialize" : "/specialize"}`, {
-        method: "POST",
-        headers: body ? { "content-type": "application/json" } : {},
-        body: body ? JSON.stringify(body) : undefined,
-        dispatcher: this.agent,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT")
-        throw new FizzError("DEADLINE_EXCEEDED", `specialize failed: runtime did not answer within ${timeoutMs} ms`, "SPECIALIZE_TIMEOUT");
-      throw new FizzError("UNAVAILABLE", `specialize failed: ${e.message}`, "SPECIALIZE_FAILED");
-    }
-    const text = await res.body.text();
-    if (res.statusCode >= 200 && res.statusCode < 300) return;
+    const url = `http://${address}${body ? "/v2/specialize" : "/specialize"}`;
+    const res = await postSpecialize(this.agent, url, body && JSON.stringify(body), timeoutMs, "runtime");
+    if (!res) return;
     // The runtime's 4xx means the request/code is wrong; 5xx means loading the code failed.
     throw new FizzError(
-      res.statusCode >= 500 ? "FAILED_PRECONDITION" : "INVALID_ARGUMENT",
-      `specialize failed: ${messageOf(text) || `runtime answered ${res.statusCode}`}`,
+      res.status >= 500 ? "FAILED_PRECONDITION" : "INVALID_ARGUMENT",
+      `specialize failed: ${messageOf(res.text) || `runtime answered ${res.status}`}`,
       "SPECIALIZE_FAILED",
     );
   }
@@ -66,4 +51,29 @@ function messageOf(text: string): string {
     /* plain text */
   }
   return t.slice(0, 2000);
+}
+
+/**
+ * POSTs a specialize call: undefined on a 2xx, the answer otherwise (the caller makes it its error);
+ * throws SPECIALIZE_TIMEOUT / SPECIALIZE_FAILED when there is no answer.
+ */
+export async function postSpecialize(agent: Agent, url: string, body: string | undefined, timeoutMs: number, who: string): Promise<{ status: number; text: string } | undefined> {
+  let res;
+  try {
+    res = await request(url, {
+      method: "POST",
+      headers: body ? { "content-type": "application/json" } : {},
+      body,
+      dispatcher: agent,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "UND_ERR_HEADERS_TIMEOUT" || e.code === "UND_ERR_BODY_TIMEOUT")
+      throw new FizzError("DEADLINE_EXCEEDED", `specialize failed: ${who} did not answer within ${timeoutMs} ms`, "SPECIALIZE_TIMEOUT");
+    throw new FizzError("UNAVAILABLE", `specialize failed: ${e.message}`, "SPECIALIZE_FAILED");
+  }
+  const text = await res.body.text();
+  return res.statusCode >= 200 && res.statusCode < 300 ? undefined : { status: res.statusCode, text };
 }

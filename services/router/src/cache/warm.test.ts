@@ -9,14 +9,14 @@ const info = (requestsPerPod = 1, rv = "5") =>
   fnInfo(create(FunctionSchema, { metadata: { name: "f", namespace: "default", resourceVersion: rv }, spec: { requestsPerPod } }));
 
 /** An executor stand-in that hands out a new address per call, after a tick. */
-function fakeExecutor(opts: { rv?: string; fail?: FizzError; same?: boolean } = {}) {
+function fakeExecutor(opts: { rv?: string; fail?: FizzError; same?: boolean; maxInFlight?: number } = {}) {
   const calls: string[][] = [];
   let n = 0;
   const get: GetService = async (_fn, busy) => {
     calls.push(busy);
     await new Promise((r) => setTimeout(r, 5));
     if (opts.fail) throw opts.fail;
-    return { address: `127.0.0.1:${opts.same ? 1000 : 1000 + n++}`, functionResourceVersion: opts.rv ?? "5" };
+    return { address: `127.0.0.1:${opts.same ? 1000 : 1000 + n++}`, functionResourceVersion: opts.rv ?? "5", maxInFlight: opts.maxInFlight ?? 0 };
   };
   return { calls, get };
 }
@@ -38,6 +38,23 @@ describe("WarmCache", () => {
     for (const i of got) c.release(i);
     expect(c.tryAcquire(fn)?.inFlight).toBe(1);
     expect(ex.calls).toHaveLength(1);
+  });
+
+  it("fills a load-balanced address (newdeploy Service) up to the executor's maxInFlight, not requestsPerPod", async () => {
+    const ex = fakeExecutor({ same: true, maxInFlight: 4 });
+    const c = new WarmCache(ex.get);
+    const fn = info(1);
+    const got = await Promise.all(Array.from({ length: 4 }, () => acquire(c, fn)));
+    expect(ex.calls).toHaveLength(1);
+    expect(got[0]!.inFlight).toBe(4);
+    // The fifth waits for a release rather than another executor call for the same address.
+    let fifth: Instance | undefined;
+    const waiting = acquire(c, fn).then((i) => (fifth = i));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(fifth).toBeUndefined();
+    c.release(got[0]!);
+    await waiting;
+    expect(fifth!.address).toBe(got[0]!.address);
   });
 
   it("hits without calling the executor while an instance has capacity", async () => {

@@ -7,6 +7,8 @@ export interface Instance {
   /** Function resource version the instance runs (from the executor). */
   readonly resourceVersion: string;
   inFlight: number;
+  /** Requests at once through this address: requestsPerPod, or more for a Service over many pods. */
+  readonly max: number;
   /** False once dropped (unreachable, function changed): releases no longer hand it on. */
   live: boolean;
   readonly owner: Entry | undefined;
@@ -15,6 +17,8 @@ export interface Instance {
 export interface ServiceAddress {
   address: string;
   functionResourceVersion: string;
+  /** 0: one instance, the function's requestsPerPod. */
+  maxInFlight: number;
 }
 
 /** Asks the executor for an instance; `busy` = the addresses we hold that are at capacity. */
@@ -47,11 +51,10 @@ export class WarmCache {
   tryAcquire(fn: FnInfo): Instance | undefined {
     const e = this.entries.get(fn.key);
     if (!e || e.waiters.length) return undefined; // don't overtake queued requests
-    const max = e.fn.spec.requestsPerPod;
     const list = e.instances;
     for (let i = 0; i < list.length; i++) {
       const inst = list[i]!;
-      if (inst.inFlight < max) {
+      if (inst.inFlight < inst.max) {
         inst.inFlight++;
         return inst;
       }
@@ -123,9 +126,8 @@ export class WarmCache {
 
   /** Hands free slots to waiters in arrival order. */
   private serve(e: Entry) {
-    const max = e.fn.spec.requestsPerPod;
     for (const inst of e.instances) {
-      while (e.waiters.length && inst.inFlight < max) {
+      while (e.waiters.length && inst.inFlight < inst.max) {
         inst.inFlight++;
         e.waiters.shift()!.resolve(inst);
       }
@@ -143,7 +145,8 @@ export class WarmCache {
         if (!e.instances.some((i) => i.address === res.address)) {
           progress = true;
           const keep = !e.dropped && !olderThan(res.functionResourceVersion, e.fn.resourceVersion);
-          const inst: Instance = { address: res.address, resourceVersion: res.functionResourceVersion, inFlight: 0, live: keep, owner: e };
+          const max = res.maxInFlight || e.fn.spec.requestsPerPod;
+          const inst: Instance = { address: res.address, resourceVersion: res.functionResourceVersion, inFlight: 0, max, live: keep, owner: e };
           if (keep) e.instances.push(inst);
           else {
             // Executor still on an older version (or we dropped meanwhile): serve one request, don't keep it.

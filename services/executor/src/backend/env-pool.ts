@@ -1,15 +1,21 @@
-// The warm pool of one Environment: `size` generic instances started ahead of demand.
+// The warm pool of one Environment as local processes: `size` generic instances started ahead
+// of demand.
 import type { Logger } from "@fizz/common";
-import type { InstanceSpec, RuntimeBackend } from "../backend/backend.js";
-import type { Instance, Registry } from "./registry.js";
+import type { InstanceSpec, RuntimeBackend } from "./backend.js";
+import type { TakenInstance } from "./pool-backend.js";
 
 const sameSpec = (a: InstanceSpec, b: InstanceSpec) =>
   a.image === b.image && a.graceMs === b.graceMs && JSON.stringify(Object.entries(a.env).sort()) === JSON.stringify(Object.entries(b.env).sort());
 
 const REFILL_FALLBACK_MS = 250;
 
+/** A started process, with the directory its archive is unpacked into. */
+export interface PooledProcess extends TakenInstance {
+  workDir: string;
+}
+
 export class EnvPool {
-  private warm: Instance[] = [];
+  private warm: PooledProcess[] = [];
   private starting = 0;
   private gen = 0;
   private failures = 0;
@@ -21,18 +27,17 @@ export class EnvPool {
     private spec: InstanceSpec,
     private size: number,
     private readonly backend: RuntimeBackend,
-    private readonly registry: Registry,
     private readonly log: Logger,
     /** Called once per new instance, e.g. to open a keep-alive connection ahead of use. */
-    private readonly onStarted: (inst: Instance) => void = () => {},
+    private readonly onStarted: (inst: PooledProcess) => void = () => {},
   ) {}
 
   get generation(): number {
     return this.gen;
   }
 
-  get warmCount(): number {
-    return this.warm.length;
+  warmInstances(): readonly PooledProcess[] {
+    return this.warm;
   }
 
   /** Starts instances until warm + starting reaches the pool size. */
@@ -67,22 +72,27 @@ export class EnvPool {
    * (after its specialization) with a fallback timer: fork() blocks the event loop for a few ms
    * and a new process competes for CPU with the specialization we are waiting for.
    */
-  async take(): Promise<Instance> {
+  async take(): Promise<PooledProcess> {
     const inst = this.warm.shift();
     setTimeout(() => this.fill(), REFILL_FALLBACK_MS).unref();
     return inst ?? this.spawn();
   }
 
   /** Returns an untouched instance (e.g. its specialization never began). */
-  giveBack(inst: Instance): void {
+  giveBack(inst: PooledProcess): void {
     if (this.closed || inst.poolGen !== this.gen || this.warm.length >= this.size) return this.drop([inst]);
-    inst.state = "warm";
     this.warm.push(inst);
+    this.fill();
+  }
+
+  /** Whether an instance is one of the warm ones. */
+  has(id: string): boolean {
+    return this.warm.some((i) => i.id === id);
   }
 
   /** A warm instance went away (crash): forget it and refill. */
-  lost(inst: Instance): void {
-    this.warm = this.warm.filter((i) => i !== inst);
+  lost(id: string): void {
+    this.warm = this.warm.filter((i) => i.id !== id);
     this.fill();
   }
 
@@ -107,27 +117,13 @@ export class EnvPool {
     this.drop(this.warm.splice(0));
   }
 
-  private drop(instances: Instance[]) {
-    for (const inst of instances) {
-      inst.state = "stopping";
-      void this.backend.stop(inst.id, inst.graceMs);
-    }
+  private drop(instances: PooledProcess[]) {
+    for (const inst of instances) void this.backend.stop(inst.id, inst.graceMs);
   }
 
-  private async spawn(): Promise<Instance> {
+  private async spawn(): Promise<PooledProcess> {
     const b = await this.backend.start(this.spec);
-    const inst: Instance = {
-      id: b.id,
-      address: b.address,
-      pid: b.pid,
-      workDir: b.workDir,
-      envKey: this.key,
-      poolGen: this.gen,
-      graceMs: this.spec.graceMs,
-      state: "warm",
-      lastUsed: Date.now(),
-    };
-    this.registry.add(inst);
+    const inst: PooledProcess = { id: b.id, address: b.address, pid: b.pid, workDir: b.workDir, envKey: this.key, poolGen: this.gen, graceMs: this.spec.graceMs };
     this.onStarted(inst);
     return inst;
   }
