@@ -125,6 +125,20 @@ describe("embedded store log", () => {
     await again.close();
   });
 
+  it("records evicted by the count bound stay gone after a restart with a larger bound", async () => {
+    const file = logFile();
+    const a = new EmbeddedStore({ ...opts, file, maxRecords: 3 });
+    await a.open();
+    const rs = Array.from({ length: 5 }, () => record());
+    await a.put(enc(rs.slice(0, 2)));
+    await a.put(enc(rs.slice(2))); // evicts two in one pass: their delete frames share one write
+    await a.close();
+    const b = new EmbeddedStore({ ...opts, file, maxRecords: 10 });
+    await b.open();
+    expect((await b.list({})).map((r) => r.requestId).sort()).toEqual(rs.slice(2).map((r) => r.requestId).sort());
+    await b.close();
+  });
+
   it("evicts the oldest records beyond its byte bound", async () => {
     const body = new Uint8Array(1000);
     const s = new EmbeddedStore({ maxRecords: 1000, maxBytes: 3500 });

@@ -46,6 +46,21 @@ function frame(kind: number, payload: Uint8Array): Buffer {
   return b;
 }
 
+/** Delete frames for `ids`, back to back in one buffer (an eviction pass drops a batch's worth). */
+function delFrames(ids: readonly string[]): Buffer {
+  let size = 0;
+  for (const id of ids) size += 5 + Buffer.byteLength(id);
+  const b = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const id of ids) {
+    const n = b.write(id, at + 5);
+    b.writeUInt32BE(1 + n, at);
+    b[at + 4] = DEL;
+    at += 5 + n;
+  }
+  return b;
+}
+
 function putFrame(body: Uint8Array, expiresAt: number): Buffer {
   // One allocation for the whole frame: [u32 len][kind][f64 expires][record].
   const b = Buffer.allocUnsafe(13 + body.length);
@@ -101,7 +116,7 @@ export class EmbeddedStore implements RecordStore {
       try {
         if (kind === PUT) {
           const expiresAt = payload.readDoubleBE(0);
-          const scan = scanRecord(payload.subarray(8));
+          const scan = scanRecord(payload.subarray(8), false);
           if (!scan) break;
           this.drop(scan.index.requestId);
           // A copy, so live records do not keep the whole log file's buffer alive.
@@ -156,11 +171,13 @@ export class EmbeddedStore implements RecordStore {
       }
       this.nextExpiry = next;
     }
+    const evicted: string[] = [];
     for (const [id] of this.records) {
       if (this.records.size <= this.opts.maxRecords && this.bytes <= this.opts.maxBytes) break;
       this.drop(id);
-      frames.push(frame(DEL, Buffer.from(id, "utf8")));
+      evicted.push(id);
     }
+    if (evicted.length) frames.push(delFrames(evicted));
     return frames;
   }
 

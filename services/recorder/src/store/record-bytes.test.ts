@@ -23,6 +23,17 @@ describe("record bytes", () => {
     expect(scanRecord(bin(r))?.index).toEqual(indexOf(r));
   });
 
+  it("reads the names of consecutive records right, from Buffers and plain Uint8Arrays alike", () => {
+    // Names equal to the previous record's are reused: different ones must never come back stale.
+    const names = [["fa", "ns", "t"], ["fa", "ns", "t"], ["fb", "ns", ""], ["fa", "nš", "t2"], ["fab", "ns", "t"], ["fa", "ns", "t"]];
+    for (const wrap of [(b: Uint8Array) => Buffer.from(b), (b: Uint8Array) => new Uint8Array(b)])
+      for (const [fn, namespace, trigger] of names) {
+        const r = record({ function: fn, namespace, trigger });
+        expect(scanRecord(wrap(bin(r)))?.index).toEqual(indexOf(r));
+        expect(encodedFromBytes(wrap(bin(r))).index).toEqual(indexOf(r));
+      }
+  });
+
   it("splits off the bodies byte for byte", () => {
     const r = record({ requestBody: new TextEncoder().encode("in"), responseBody: new TextEncoder().encode("out") });
     const { meta, requestBody, responseBody } = splitBodies(bin(r));

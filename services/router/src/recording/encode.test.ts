@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { StoreBatchRequestSchema } from "@fizz/proto";
-import { encodeStoreBatch } from "./encode.js";
+import { BatchWriter, encodeStoreBatch } from "./encode.js";
 import type { PendingRecord } from "./recording.js";
 
 const full: PendingRecord = {
@@ -68,5 +68,32 @@ describe("encodeStoreBatch", () => {
   it("writes the same bytes as protobuf-es for plain ASCII records", () => {
     const r = { ...full, requestHeaders: { a: "1" }, responseHeaders: {}, url: "/x" };
     expect(Buffer.from(encodeStoreBatch([r]))).toEqual(Buffer.from(toBinary(StoreBatchRequestSchema, viaProtobufEs([r]))));
+  });
+
+  it("records headers as node gives them: repeats joined, redacted names replaced, undefined skipped", () => {
+    const r: PendingRecord = {
+      ...full,
+      requestHeaders: { accept: ["a/b", "c/d"], authorization: "Bearer secret", cookie: ["x=1", "y=2"], skipped: undefined },
+      responseHeaders: { "set-cookie": ["s=1", "t=2"], "content-type": "text/plain" },
+      redact: new Set(["authorization", "cookie", "set-cookie"]),
+    };
+    const [got] = fromBinary(StoreBatchRequestSchema, encodeStoreBatch([r])).records;
+    expect(got!.requestHeaders).toEqual({ accept: "a/b, c/d", authorization: "[redacted]", cookie: "[redacted]" });
+    expect(got!.responseHeaders).toEqual({ "set-cookie": "[redacted]", "content-type": "text/plain" });
+  });
+
+  it("appends records into one growing buffer and starts over after take()", () => {
+    const w = new BatchWriter(16); // far smaller than one record: every add grows it
+    const rs = [full, empty, { ...full, requestId: "r3", url: "/ascii-then-ü", requestHeaders: { "x-long": "y".repeat(100) } }];
+    for (const r of rs) w.add(r);
+    expect(w.count).toBe(3);
+    const first = w.take();
+    expect(fromBinary(StoreBatchRequestSchema, first)).toEqual(viaProtobufEs(rs));
+    expect([w.count, w.bytes]).toEqual([0, 0]);
+    w.add(empty);
+    w.add(full);
+    expect(fromBinary(StoreBatchRequestSchema, w.take())).toEqual(viaProtobufEs([empty, full]));
+    // The next batch has a buffer of its own: the one handed over (maybe still being sent) is untouched.
+    expect(fromBinary(StoreBatchRequestSchema, first)).toEqual(viaProtobufEs(rs));
   });
 });

@@ -269,15 +269,77 @@ describe("recording", () => {
 });
 
 describe("Shipper", () => {
+  const rec = { requestId: "a", function: "f", namespace: "default", trigger: "", recorder: "r", timestampMs: 1, method: "GET", url: "/", requestHeaders: {}, requestBody: new Uint8Array(), requestBodyTruncated: false, status: 200, responseHeaders: {}, responseBody: new Uint8Array(), responseBodyTruncated: false, durationMs: 1, traceId: "", retentionSeconds: 60 };
+
   it("drops and counts past its buffer bounds without sending anything on push", async () => {
     const sent: number[] = [];
     const s = new Shipper({ storeBatch: async (req) => (sent.push(req.records?.length ?? 0), {}) as never }, silentLogger, { maxRecords: 3 });
-    const rec = { requestId: "a", function: "f", namespace: "default", trigger: "", recorder: "r", timestampMs: 1, method: "GET", url: "/", requestHeaders: {}, requestBody: new Uint8Array(), requestBodyTruncated: false, status: 200, responseHeaders: {}, responseBody: new Uint8Array(), responseBodyTruncated: false, durationMs: 1, traceId: "", retentionSeconds: 60 };
     for (let i = 0; i < 5; i++) s.push({ ...rec, requestId: String(i) });
     expect(sent).toEqual([]);
     expect(s.snapshot()).toMatchObject({ recorded: 5, droppedRecords: 2, buffered: 3 });
     await s.flush();
     expect(sent).toEqual([3]);
     expect(s.snapshot()).toMatchObject({ shipped: 3, buffered: 0 });
+  });
+
+  it("sends full batches while one is in flight, and the partial rest only on a tick or when draining", async () => {
+    const sent: string[][] = [];
+    let release: () => void = () => undefined;
+    const s = new Shipper(
+      {
+        storeBatch: (req) => {
+          sent.push((req.records ?? []).map((r) => r.requestId ?? ""));
+          return new Promise((r) => (release = () => r({} as never)));
+        },
+      },
+      silentLogger,
+      { batchSize: 2 },
+    );
+    for (const id of ["1", "2", "3"]) s.push({ ...rec, requestId: id });
+    const first = s.flush(); // sends the full batch [1, 2]
+    expect(sent).toEqual([["1", "2"]]);
+    for (const id of ["4", "5", "6"]) s.push({ ...rec, requestId: id });
+    release();
+    await Promise.resolve();
+    await new Promise((r) => setImmediate(r));
+    // [3, 4] filled up meanwhile and follows at once; [5, 6] too; nothing partial is left.
+    expect(sent).toEqual([["1", "2"], ["3", "4"]]);
+    release();
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([["1", "2"], ["3", "4"], ["5", "6"]]);
+    release();
+    await first;
+    s.push({ ...rec, requestId: "7" });
+    s.push({ ...rec, requestId: "8" });
+    s.push({ ...rec, requestId: "9" });
+    const second = s.flush(); // a tick: [7, 8] is sealed and goes; 9 stays in the open batch
+    release();
+    await second;
+    expect(sent.slice(3)).toEqual([["7", "8"]]);
+    expect(s.snapshot()).toMatchObject({ shipped: 8, buffered: 1 });
+    const stop = s.stop(); // drains the partial rest
+    await new Promise((r) => setImmediate(r));
+    release();
+    await stop;
+    expect(sent.slice(4)).toEqual([["9"]]);
+    expect(s.snapshot()).toMatchObject({ recorded: 9, shipped: 9, buffered: 0, droppedRecords: 0 });
+  });
+
+  it("closes a batch at maxBatchBytes whatever its count, and counts a failed batch as dropped", async () => {
+    const sent: number[] = [];
+    let fail = false;
+    const s = new Shipper(
+      { storeBatch: async (req) => (sent.push(req.records?.length ?? 0), fail ? Promise.reject(new Error("down")) : ({} as never)) },
+      silentLogger,
+      { batchSize: 1000, maxBatchBytes: 2500 },
+    );
+    const body = new Uint8Array(1000).fill(1);
+    for (let i = 0; i < 5; i++) s.push({ ...rec, requestId: String(i), responseBody: body });
+    await s.flush(true);
+    expect(sent).toEqual([3, 2]); // the third record took the first batch past 2500 bytes
+    fail = true;
+    s.push({ ...rec, requestId: "x" });
+    await s.flush(true);
+    expect(s.snapshot()).toMatchObject({ recorded: 6, shipped: 5, droppedRecords: 1, failedBatches: 1, buffered: 0 });
   });
 });

@@ -3,8 +3,12 @@ import type { FnInfo } from "../routes/types.js";
 import type { RecorderInfo } from "./selector.js";
 
 export const REDACTED = "[redacted]";
+const NO_HEADERS: RecordHeaders = Object.freeze({});
 
-/** A finished pair, plain data: the shipper turns it into a protobuf Record off the request path. */
+/** Headers as node and undici give them; recorded one entry per name, repeats joined with ", ". */
+export type RecordHeaders = Readonly<Record<string, string | string[] | undefined>>;
+
+/** A finished pair as views of what the exchange already holds: the shipper encodes it at once. */
 export interface PendingRecord {
   requestId: string;
   function: string;
@@ -14,16 +18,18 @@ export interface PendingRecord {
   timestampMs: number;
   method: string;
   url: string;
-  requestHeaders: Record<string, string>;
+  requestHeaders: RecordHeaders;
   requestBody: Uint8Array;
   requestBodyTruncated: boolean;
   status: number;
-  responseHeaders: Record<string, string>;
+  responseHeaders: RecordHeaders;
   responseBody: Uint8Array;
   responseBodyTruncated: boolean;
   durationMs: number;
   traceId: string;
   retentionSeconds: number;
+  /** Lower-case names of headers (request and response) whose values are recorded as REDACTED. */
+  redact?: ReadonlySet<string>;
 }
 
 /** A body copy bounded at `max` bytes; bytes past it only set `truncated`. */
@@ -114,32 +120,17 @@ export class Recording {
       timestampMs: this.timestampMs,
       method: this.method,
       url: this.url,
-      requestHeaders: flatten(this.requestHeaders, r.redact),
+      requestHeaders: this.requestHeaders,
       requestBody: this.request.bytes(),
       requestBodyTruncated: this.request.truncated,
       status: finalStatus,
-      responseHeaders: routerAnswered || !this.responseHeaders ? {} : flatten(this.responseHeaders, r.redact),
+      responseHeaders: routerAnswered || !this.responseHeaders ? NO_HEADERS : this.responseHeaders,
       responseBody: routerAnswered ? new Uint8Array(0) : this.response.bytes(),
       responseBodyTruncated: routerAnswered ? false : this.response.truncated,
       durationMs: performance.now() - this.started,
       traceId,
       retentionSeconds: r.retentionSeconds,
+      redact: r.redact,
     };
   }
-}
-
-/** Headers as one string per name (repeats joined with ", "), redacted ones replaced. */
-export function flatten(h: IncomingHttpHeaders, redact: ReadonlySet<string>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const k in h) {
-    const v = h[k];
-    if (v === undefined) continue;
-    out[k] = redact.has(k) ? REDACTED : typeof v === "string" ? v : v.join(", ");
-  }
-  return out;
-}
-
-/** Approximate memory a pending record holds (bodies dominate). */
-export function sizeOf(r: PendingRecord): number {
-  return r.requestBody.length + r.responseBody.length + r.url.length + 1024;
 }

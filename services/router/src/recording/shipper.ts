@@ -1,13 +1,16 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { StoreBatchRequestSchema } from "@fizz/proto";
 import type { Logger } from "@fizz/common";
 import type { RecorderClient } from "@fizz/clients";
-import { encodeStoreBatch } from "./encode.js";
-import { sizeOf, type PendingRecord } from "./recording.js";
+import { BatchWriter, entryBytes, recordSize } from "./encode.js";
+import type { PendingRecord } from "./recording.js";
 
 export interface ShipperOptions {
   /** How often buffered records are sent. */
   flushIntervalMs: number;
-  /** A batch goes out as soon as this many records wait. */
+  /** A batch goes out as soon as this many records (or maxBatchBytes) wait. */
   batchSize: number;
+  maxBatchBytes: number;
   /** Records kept waiting at most (count and bytes); past either, new ones are dropped. */
   maxRecords: number;
   maxBytes: number;
@@ -19,7 +22,10 @@ export interface ShipperOptions {
 
 export const SHIPPER_DEFAULTS: ShipperOptions = {
   flushIntervalMs: 200,
-  batchSize: 500,
+  // Per-call cost (gRPC on both ends, one log append in the recorder) dwarfs per-record cost on a
+  // shared machine: few large batches, up to the recorder's MAX_BATCH.
+  batchSize: 1000,
+  maxBatchBytes: 8 * 1024 * 1024,
   maxRecords: 10_000,
   maxBytes: 64 * 1024 * 1024,
   timeoutMs: 2000,
@@ -35,16 +41,21 @@ export interface ShipperStats {
   buffered: number;
 }
 
-/** Where batches go; with callRaw (a real client) they are sent hand-encoded, else as messages. */
+/** Where batches go; with callRaw (a real client) the encoded bytes are sent as they are, else decoded messages. */
 export type RecordSink = Pick<RecorderClient, "storeBatch"> & Partial<Pick<RecorderClient, "callRaw">>;
 
 /**
  * Ships recorded pairs to the recorder in batches, off the request path (like Taps): push() only
- * appends to a bounded buffer. A slow or absent recorder costs records, never requests: a full
- * buffer or a failed batch drops records, counts them and warns at most every warnEveryMs.
+ * encodes the pair into the open batch's buffer (no I/O). A slow or absent recorder costs
+ * records, never requests: full buffers or a failed batch drop records, count them and warn at
+ * most every warnEveryMs.
  */
 export class Shipper {
-  private buf: PendingRecord[] = [];
+  private open = new BatchWriter();
+  /** Closed batches waiting to be sent, oldest first. */
+  private sealed: { bytes: Buffer; count: number }[] = [];
+  /** Records and bytes waiting, open batch included (the bounds). */
+  private waiting = 0;
   private bytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
@@ -71,69 +82,81 @@ export class Shipper {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.inFlight;
-    await this.flush();
+    await this.flush(true);
   }
 
   push(r: PendingRecord): void {
     this.stats.recorded++;
-    const size = sizeOf(r);
-    if (this.buf.length >= this.o.maxRecords || this.bytes + size > this.o.maxBytes) {
+    const size = recordSize(r);
+    const bytes = entryBytes(size);
+    if (this.waiting >= this.o.maxRecords || this.bytes + bytes > this.o.maxBytes) {
       this.drop(1, "recorder buffer full");
       return;
     }
-    this.buf.push(r);
-    this.bytes += size;
-    if (this.buf.length >= this.o.batchSize && !this.soon && this.timer) {
-      this.soon = true;
-      setImmediate(() => {
-        this.soon = false;
-        void this.flush();
-      });
+    this.open.add(r, size);
+    this.waiting++;
+    this.bytes += bytes;
+    if (this.open.count >= this.o.batchSize || this.open.bytes >= this.o.maxBatchBytes) {
+      this.seal();
+      if (!this.soon && this.timer) {
+        this.soon = true;
+        setImmediate(() => {
+          this.soon = false;
+          void this.flush();
+        });
+      }
     }
   }
 
   get buffered(): number {
-    return this.buf.length;
+    return this.waiting;
   }
 
   snapshot(): ShipperStats {
-    return { ...this.stats, buffered: this.buf.length };
+    return { ...this.stats, buffered: this.waiting };
   }
 
-  /** Sends one batch at a time; records arriving meanwhile wait for the next one. */
-  flush(): Promise<void> {
-    if (this.inFlight || !this.buf.length) return this.inFlight ?? Promise.resolve();
-    const p = this.send().finally(() => {
+  /**
+   * Sends one batch at a time. Batches filling meanwhile follow at once; a partial open batch
+   * goes out on the next tick (or with `drain`), not in a trickle of small calls that would keep
+   * one in flight all the time (the per-call cost on both ends dwarfs the per-record one).
+   */
+  flush(drain = false): Promise<void> {
+    if (this.inFlight || !this.waiting) return this.inFlight ?? Promise.resolve();
+    const p = this.send(drain).finally(() => {
       this.inFlight = undefined;
     });
     this.inFlight = p;
     return p;
   }
 
-  private async send(): Promise<void> {
-    while (this.buf.length) {
-      const batch = this.buf.length > this.o.batchSize ? this.buf.splice(0, this.o.batchSize) : this.buf.splice(0);
-      let size = 0;
-      for (const r of batch) size += sizeOf(r);
-      this.bytes = Math.max(0, this.bytes - size);
+  private seal(): void {
+    if (this.open.count) this.sealed.push({ count: this.open.count, bytes: this.open.take() });
+  }
+
+  private async send(drain: boolean): Promise<void> {
+    for (let first = true; ; first = false) {
+      if (!this.sealed.length && (first || drain)) this.seal();
+      const batch = this.sealed.shift();
+      if (!batch) return;
+      this.waiting -= batch.count;
+      this.bytes = Math.max(0, this.bytes - batch.bytes.length);
       try {
-        await this.storeBatch(batch);
+        await this.storeBatch(batch.bytes);
         this.stats.batches++;
-        this.stats.shipped += batch.length;
+        this.stats.shipped += batch.count;
       } catch (err) {
         this.stats.failedBatches++;
-        this.drop(batch.length, `storeBatch failed: ${(err as Error).message}`);
+        this.drop(batch.count, `storeBatch failed: ${(err as Error).message}`);
         return; // the rest waits for the next tick rather than hammering a failing recorder
       }
     }
   }
 
-  private storeBatch(batch: PendingRecord[]): Promise<unknown> {
+  private storeBatch(bytes: Buffer): Promise<unknown> {
     const opts = { timeoutMs: this.o.timeoutMs };
-    // Encoded by hand in one buffer: reflective protobuf-es encoding was the router's main recording cost.
-    if (this.store.callRaw) return this.store.callRaw("storeBatch", encodeStoreBatch(batch), opts);
-    const records = batch.map((r) => ({ ...r, timestampMs: BigInt(r.timestampMs), retentionSeconds: BigInt(r.retentionSeconds) }));
-    return this.store.storeBatch({ records }, opts);
+    if (this.store.callRaw) return this.store.callRaw("storeBatch", bytes, opts);
+    return this.store.storeBatch(fromBinary(StoreBatchRequestSchema, bytes), opts);
   }
 
   private drop(n: number, why: string): void {
