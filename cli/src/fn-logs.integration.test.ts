@@ -11,7 +11,7 @@ import { executorClient, type ExecutorClient } from "@fizz/clients";
 import { Executor, configSchema } from "@fizz/executor";
 import { CLI, runCli } from "./__fixtures__/run.js";
 import { startTestPlatform, tree, type TestPlatform } from "./__fixtures__/platform.js";
-import { formatLogLine, sinceArg } from "./commands/fn/logs.js";
+import { formatLogLine, isNote, sinceArg } from "./commands/fn/logs.js";
 
 let t: TestPlatform;
 let executor: Executor;
@@ -150,5 +150,12 @@ describe("fn logs helpers", () => {
     expect(formatLogLine(l, "table")).toBe("2025-06-01T12:00:00.123Z node-ab12 [stderr] boom\n");
     expect(JSON.parse(formatLogLine(l, "json"))).toEqual({ time: "2025-06-01T12:00:00.123Z", instance: "node-ab12", stream: "stderr", text: "boom" });
     expect(formatLogLine(l, "yaml")).toBe("---\ntime: 2025-06-01T12:00:00.123Z\ninstance: node-ab12\nstream: stderr\ntext: boom\n");
+  });
+
+  it("tells the executor's notes from runtime output", () => {
+    const line = (instanceId: string, text: string) => ({ timeMs: 0n, instanceId, stream: "stderr", text }) as never;
+    expect(isNote(line("fizz", "[fizz] logs of deleted pods are gone"))).toBe(true);
+    expect(isNote(line("fizz", "printed by a function"))).toBe(false);
+    expect(isNote(line("fn-hello-1a2b3c4d-x9z8", "[fizz] looks like a note"))).toBe(false);
   });
 });

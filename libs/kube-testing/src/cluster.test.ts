@@ -225,6 +225,52 @@ describe("FakeCluster", () => {
     expect(cluster.logs(ns, pod.metadata!.name!, "web")).toMatch(/no local command for image "example\/missing:1"/);
   });
 
+  it("serves pods/log: timestamps, sinceSeconds, tailLines, follow until the pod is gone, clear errors", async () => {
+    await apps.createNamespacedDeployment({ namespace: ns, body: deployment("talk", 1) });
+    const [pod] = await readyPods("app=talk", 1);
+    const name = pod!.metadata!.name!;
+    const ip = pod!.status!.podIP!;
+    const say = (text: string, stream = "stdout") => httpGet(ip, 8080, `/say?text=${text}&stream=${stream}`);
+    const before = Date.now();
+    await say("one");
+    await say("two", "stderr");
+    await say("three");
+    const read = (o: Record<string, unknown> = {}) => core.readNamespacedPodLog({ name, namespace: ns, container: "web", ...o });
+    expect(await read()).toBe("one\ntwo\nthree\n");
+    const stamped = (await read({ timestamps: true })).trimEnd().split("\n");
+    expect(stamped).toHaveLength(3);
+    for (const l of stamped) {
+      const [ts, text] = l.split(" ");
+      expect(ts).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+      expect(Date.parse(ts!)).toBeGreaterThanOrEqual(before - 1);
+      expect(["one", "two", "three"]).toContain(text);
+    }
+    expect(await read({ tailLines: 2 })).toBe("two\nthree\n");
+    expect(await read({ tailLines: 0 })).toBe("");
+    expect(await read({ sinceSeconds: 60 })).toBe("one\ntwo\nthree\n");
+    // Bad input: clear Status errors, nothing changed.
+    await expect(read({ container: "nope" })).rejects.toMatchObject({ code: 400, body: expect.stringContaining("container nope is not valid") });
+    await expect(core.readNamespacedPodLog({ name: "ghost", namespace: ns, container: "web" })).rejects.toMatchObject({ code: 404 });
+    await expect(read({ tailLines: -1 })).rejects.toMatchObject({ code: 400, body: expect.stringContaining("tailLines") });
+    // follow: the kept tail, then new lines as they are written, until the pod is gone.
+    const res = await fetch(`${api.url}/api/v1/namespaces/${ns}/pods/${name}/log?container=web&follow=true&tailLines=1`);
+    const reader = res.body!.getReader();
+    let got = "";
+    const readUntil = async (want: string) => {
+      while (!got.includes(want)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${want}: ${got}`);
+        got += new TextDecoder().decode(value);
+      }
+    };
+    await readUntil("three\n");
+    await say("four");
+    await readUntil("four\n");
+    expect(got).toBe("three\nfour\n");
+    await apps.deleteNamespacedDeployment({ name: "talk", namespace: ns });
+    for (;;) if ((await reader.read()).done) break; // ends once the pod's processes are gone
+  });
+
   it("gives each cluster its own loopback range, and takes over a range whose process is gone", async () => {
     const other = new FakeCluster(api, { images: {}, stateDir: join(stateDir, "other") });
     try {

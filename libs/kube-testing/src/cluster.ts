@@ -43,6 +43,7 @@ export class FakeCluster {
     this.subnet = claimSubnet();
     this.kubelet = new Kubelet(api.objects, { images: o.images, stateDir: o.stateDir, probeIntervalMs: o.probeIntervalMs ?? 200, octet: this.subnet.octet });
     this.services = new ServiceProxies(api.objects, this.subnet.octet);
+    api.podLogs = (ns, pod, container) => this.kubelet.logFeed(ns, pod, container);
   }
 
   start(): Promise<void> {
@@ -55,6 +56,7 @@ export class FakeCluster {
   async stop(): Promise<void> {
     this.stopped = true;
     this.unsubscribe?.();
+    this.api.podLogs = undefined;
     await Promise.all([this.services.stop(), this.kubelet.stop(this.o.stopGraceMs ?? 5000)]);
     this.subnet.release();
   }

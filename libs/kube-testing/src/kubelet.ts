@@ -9,8 +9,9 @@ import { mkdirSync, rmSync } from "node:fs";
 import { request } from "node:http";
 import { constants as osConstants } from "node:os";
 import { join } from "node:path";
-import { addressOf, type KubeObject, type ObjectStore } from "./objects.js";
+import { addressOf, KubeError, type KubeObject, type ObjectStore } from "./objects.js";
 import { PODS } from "./deployments.js";
+import type { LogChunk, LogStreamName, PodLogFeed } from "./pod-logs.js";
 
 /** The local command an image runs as. */
 export interface ImageCommand {
@@ -43,8 +44,10 @@ interface Container {
   startedAt?: string;
   waiting?: string;
   lastExit?: { exitCode: number; signal?: number; finishedAt: string };
-  logs: string[];
+  logs: LogChunk[];
   logBytes: number;
+  /** pods/log followers. */
+  logListeners: Set<(c: LogChunk) => void>;
 }
 
 interface Pod {
@@ -105,7 +108,27 @@ export class Kubelet {
   }
 
   logs(namespace: string, name: string, container: string): string {
-    return this.container(namespace, name, container).logs.join("");
+    return this.container(namespace, name, container).logs.map((c) => c.text).join("");
+  }
+
+  /** The pods/log subresource's view of a container: 404 for an unknown pod, 400 for a bad container. */
+  logFeed(namespace: string, name: string, container: string | undefined): PodLogFeed {
+    const pod = [...this.pods.values()].find((p) => p.namespace === namespace && p.name === name);
+    const stored = this.store.list(PODS, namespace).find((p) => p.metadata?.name === name);
+    if (!stored) throw new KubeError(404, "NotFound", `pods "${name}" not found`);
+    const names = ((stored.spec as PodSpec | undefined)?.containers ?? []).map((c) => c.name);
+    if (container === undefined && names.length !== 1)
+      throw new KubeError(400, "BadRequest", `a container name must be specified for pod ${name}, choose one of: [${names.join(" ")}]`);
+    const cname = container ?? names[0]!;
+    if (!names.includes(cname)) throw new KubeError(400, "BadRequest", `container ${cname} is not valid for pod ${name}`);
+    const c = pod?.containers.get(cname);
+    // Stored but not started by this kubelet yet.
+    if (!pod || !c) throw new KubeError(400, "BadRequest", `container "${cname}" in pod "${name}" is waiting to start: ContainerCreating`);
+    return {
+      chunks: c.logs,
+      subscribe: (l) => (c.logListeners.add(l), () => c.logListeners.delete(l)),
+      gone: pod.gone.promise,
+    };
   }
 
   pid(namespace: string, name: string, container: string): number | undefined {
@@ -140,7 +163,7 @@ export class Kubelet {
     this.pods.set(uid, pod);
     for (const v of spec.volumes ?? []) mkdirSync(join(dir, "volumes", v.name), { recursive: true });
     for (const s of spec.containers ?? []) {
-      const c: Container = { spec: s, restartCount: 0, ready: false, logs: [], logBytes: 0 };
+      const c: Container = { spec: s, restartCount: 0, ready: false, logs: [], logBytes: 0, logListeners: new Set() };
       pod.containers.set(s.name, c);
       this.run(pod, c);
     }
@@ -167,16 +190,16 @@ export class Kubelet {
     const cmd = this.o.images[image];
     if (!cmd) {
       c.waiting = "ErrImagePull";
-      this.log(c, `FakeCluster: no local command for image "${c.spec.image}" (known: ${Object.keys(this.o.images).join(", ")})\n`);
+      this.log(c, "stderr", `FakeCluster: no local command for image "${c.spec.image}" (known: ${Object.keys(this.o.images).join(", ")})\n`);
       return;
     }
     const proc = spawn(cmd.command, cmd.args ?? [], { env: this.envOf(pod, c.spec), cwd: cmd.cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     c.proc = proc;
     c.startedAt = now();
     c.waiting = undefined;
-    proc.stdout!.on("data", (d: Buffer) => this.log(c, d.toString("utf8")));
-    proc.stderr!.on("data", (d: Buffer) => this.log(c, d.toString("utf8")));
-    proc.on("error", (err) => this.log(c, `FakeCluster: cannot start ${cmd.command}: ${err.message}\n`));
+    proc.stdout!.on("data", (d: Buffer) => this.log(c, "stdout", d.toString("utf8")));
+    proc.stderr!.on("data", (d: Buffer) => this.log(c, "stderr", d.toString("utf8")));
+    proc.on("error", (err) => this.log(c, "stderr", `FakeCluster: cannot start ${cmd.command}: ${err.message}\n`));
     c.exited = new Promise((resolve) =>
       proc.once("close", (code, signal) => {
         c.proc = undefined;
@@ -214,10 +237,12 @@ export class Kubelet {
     return { "metadata.name": pod.name, "metadata.namespace": pod.namespace, "metadata.uid": pod.uid, "status.podIP": pod.ip }[path ?? ""];
   }
 
-  private log(c: Container, text: string): void {
-    c.logs.push(text);
+  private log(c: Container, stream: LogStreamName, text: string): void {
+    const chunk = { atMs: Date.now(), stream, text };
+    c.logs.push(chunk);
     c.logBytes += text.length;
-    while (c.logBytes > LOG_CAP && c.logs.length > 1) c.logBytes -= c.logs.shift()!.length;
+    while (c.logBytes > LOG_CAP && c.logs.length > 1) c.logBytes -= c.logs.shift()!.text.length;
+    for (const l of c.logListeners) l(chunk);
   }
 
   private async probe(pod: Pod): Promise<void> {

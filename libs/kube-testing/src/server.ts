@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { KubeError, ObjectStore, type Address, type KubeObject, type StoredEvent } from "./objects.js";
 import { labelsOf, parseSelector, type LabelPredicate } from "./selectors.js";
+import { servePodLog, type PodLogProvider } from "./pod-logs.js";
 
 export type { KubeObject } from "./objects.js";
 
@@ -41,6 +42,8 @@ export class FakeKubeApi {
   private muted = 0;
   /** Requests served, "METHOD path?query" (for tests that check what the client did). */
   readonly requests: string[] = [];
+  /** Answers the pods/log subresource (FakeCluster registers its kubelet); without one it is 404. */
+  podLogs?: PodLogProvider;
 
   constructor(opts: FakeKubeOptions = {}) {
     this.objects = new ObjectStore(opts.historySize ?? 1000, new Set(opts.statusSubresources ?? []));
@@ -115,6 +118,10 @@ export class FakeKubeApi {
       const q = url.searchParams;
       const ns = address.namespace || undefined;
       const selector = q.get("labelSelector") ? parseSelector(q.get("labelSelector")!) : undefined;
+      if (subresource === "log") {
+        if (req.method !== "GET") throw new KubeError(405, "MethodNotAllowed", `method ${req.method} is not supported on pods/log`);
+        return this.podLog(address, q, res);
+      }
       switch (req.method) {
         case "GET":
           if (!address.name) {
@@ -144,6 +151,12 @@ export class FakeKubeApi {
       if (!res.headersSent) json(res, e.code, e.status());
       else res.end();
     }
+  }
+
+  private podLog(a: Address, q: URLSearchParams, res: ServerResponse): void {
+    if (a.collection !== "core/v1/pods" || !this.podLogs) throw new KubeError(404, "NotFound", `the server could not find the requested resource (${a.resource}/log)`);
+    this.objects.get(a); // 404 for an unknown pod
+    servePodLog(this.podLogs(a.namespace, a.name, q.get("container") || undefined), q, res);
   }
 
   private watch(a: Address, q: URLSearchParams, selector: LabelPredicate | undefined, res: ServerResponse): void {
@@ -248,7 +261,7 @@ function parsePath(path: string): { address: Address; apiVersion: string; subres
   // namespaces/<ns>/<resource>... is namespaced; namespaces[/<name>] is the Namespace object itself.
   if (rest[0] === "namespaces" && rest.length >= 3) [namespace, rest] = [rest[1]!, rest.slice(2)];
   const [resource, name = "", subresource] = rest as [string, string?, string?];
-  if (subresource !== undefined && subresource !== "status") throw new KubeError(404, "NotFound", `subresource "${subresource}" is not served`);
+  if (subresource !== undefined && subresource !== "status" && subresource !== "log") throw new KubeError(404, "NotFound", `subresource "${subresource}" is not served`);
   const apiVersion = group === "core" ? version : `${group}/${version}`;
   return { address: { collection: `${group}/${version}/${resource}`, resource, group, namespace, name }, apiVersion, subresource };
 }

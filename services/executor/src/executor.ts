@@ -11,6 +11,8 @@ import { ProcessBackend } from "./backend/process-backend.js";
 import { ProcessPoolBackend } from "./backend/process-pool-backend.js";
 import type { ExecutorConfig } from "./config.js";
 import { LogStore } from "./logs/log-store.js";
+import { PodLogSource } from "./logs/pod-log-source.js";
+import type { FunctionLogSource } from "./logs/source.js";
 import { PoolManager } from "./poolmgr/poolmgr.js";
 import { executorBinding } from "./service.js";
 import { NewDeployManager } from "./newdeploy/manager.js";
@@ -25,6 +27,8 @@ export class Executor implements Service {
   private pm?: PoolManager;
   private newdeploy?: NewDeployManager;
   private logs?: LogStore;
+  /** FunctionLogs' source: the LogStore, or the pods' logs on Kubernetes. */
+  private logSource?: FunctionLogSource;
   readonly metrics: ExecutorMetrics;
 
   constructor(
@@ -50,7 +54,8 @@ export class Executor implements Service {
       logs,
       this.metrics,
     );
-    this.informer.on("event", (e) => dropLogs(logs, e));
+    const source = (this.logSource = c.kube ? new PodLogSource(kubeConfig(c.kube.server), c.kube.namespace, this.log.child({ component: "pod-logs" })) : logs);
+    this.informer.on("event", (e) => dropLogs(source, e));
     await this.informer.start();
     // Before any pool fills: adopt or remove what a previous run left behind.
     await this.pm.start();
@@ -61,7 +66,7 @@ export class Executor implements Service {
     }
     // Logs of what was deleted while the executor was down.
     await logs.prune(keysOf(this.informer, Kind.FUNCTION), keysOf(this.informer, Kind.ENVIRONMENT));
-    this.server = await startRpcServer(c.address, [executorBinding(this.pm, logs, this.informer, this.newdeploy)], this.log, { onCall: this.metrics.listener.onCall });
+    this.server = await startRpcServer(c.address, [executorBinding(this.pm, source, this.informer, this.newdeploy)], this.log, { onCall: this.metrics.listener.onCall });
     await this.metrics.listener.start();
     this.log.info({ address: this.server.address, stateDir: c.stateDir }, "executor serving");
   }
@@ -77,7 +82,7 @@ export class Executor implements Service {
 
   async stop(): Promise<void> {
     // Followed log streams end first, or the server would wait for them.
-    this.logs?.endFollowers();
+    this.logSource?.endFollowers();
     await this.server?.stop();
     await this.metrics.listener.stop();
     this.informer?.stop();
@@ -114,10 +119,10 @@ export class Executor implements Service {
 
 const keyOfResource = (r: Resource) => keyOf(metaOf(r).namespace, metaOf(r).name);
 
-function dropLogs(logs: LogStore, e: InformerEvent): void {
+function dropLogs(logs: FunctionLogSource, e: InformerEvent): void {
   if (e.type !== "deleted") return;
   if (e.resource.kind.case === "function") void logs.removeFunction(keyOfResource(e.resource));
-  else if (e.resource.kind.case === "environment") void logs.removeEnvironment(keyOfResource(e.resource));
+  else if (e.resource.kind.case === "environment" && logs instanceof LogStore) void logs.removeEnvironment(keyOfResource(e.resource));
 }
 
 const keysOf = (informer: Informer, kind: Kind) => new Set(informer.list(kind).map(keyOfResource));

@@ -35,6 +35,11 @@ export function formatLogLine(l: LogLine, format: OutputFormat): string {
   return format === "json" ? `${JSON.stringify(doc)}\n` : `---\n${stringify(doc)}`;
 }
 
+const NOTE_PREFIX = "[fizz] ";
+
+/** A line the executor adds (instance "fizz"), e.g. "logs of deleted pods are gone" on Kubernetes. */
+export const isNote = (l: LogLine) => l.instanceId === "fizz" && l.text.startsWith(NOTE_PREFIX);
+
 /** Collects output and writes it in one go once the lines that arrived together are formatted. */
 function batchedStdout() {
   let buf = "";
@@ -74,9 +79,17 @@ export function register(group: Command): void {
         process.once("SIGINT", stop).once("SIGTERM", stop);
         const out = batchedStdout();
         let lines = 0;
+        let notes = 0;
         try {
           const req = { function: { name: o.name, namespace: g.namespace }, sinceMs: BigInt(o.since ?? 0), tail: o.tail ?? 0, follow: !!o.follow };
           for await (const l of client.functionLogs(req, { signal: ac.signal })) {
+            // The executor's own notes (nothing kept, lines skipped) are not the function's output.
+            if (isNote(l)) {
+              out.flush();
+              process.stderr.write(`fizz: ${l.text.slice(NOTE_PREFIX.length)}\n`);
+              notes++;
+              continue;
+            }
             out.write(formatLogLine(l, g.output));
             lines++;
           }
@@ -85,7 +98,7 @@ export function register(group: Command): void {
           process.off("SIGINT", stop).off("SIGTERM", stop);
           client.close();
         }
-        if (lines === 0 && !o.follow) {
+        if (lines === 0 && notes === 0 && !o.follow) {
           const why = o.since !== undefined || o.tail !== undefined ? "in that range" : "yet; they appear once it runs";
           process.stderr.write(`fizz: no logs for function "${o.name}" ${why} (call it with: fizz fn test --name ${o.name})\n`);
         }

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from "@jest/globals";
 import { create } from "@bufbuild/protobuf";
 import { executorClient, sha256Hex, storageUrl, uploadArchive } from "@fizz/clients";
 import type { FizzError } from "@fizz/common";
-import { ArchiveSchema, Kind, RuntimeSchema, type Instance } from "@fizz/proto";
+import { ArchiveSchema, Kind, RuntimeSchema, type Instance, type LogLine } from "@fizz/proto";
 import { createEnv, createFunction, createPackage, deploy, fnSource, httpGet, instances, startPlatform, until, warmOf, zip, type Platform } from "./platform.js";
 
 export interface ContractTarget {
@@ -16,6 +16,8 @@ export interface ContractTarget {
   adoptsAfterRestart: boolean;
 }
 
+/** A function that prints `said <n>` for `?n=<n>`. */
+export const TALK = `module.exports = async (context) => { console.log("said " + context.request.query.n); return { status: 200, body: "ok" }; };\n`;
 const ref = (name: string) => ({ function: { name, namespace: "default" } });
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as FizzError);
 
@@ -197,6 +199,46 @@ export function executorContract(t: ContractTarget): void {
       await p.admin.delete({ kind: Kind.PACKAGE, namespace: "default", name: "onenv-pkg" });
       await p.admin.delete({ kind: Kind.ENVIRONMENT, namespace: "default", name: "envupd" });
       await until("pool removed", async () => (await instances(p.exec, (i) => i.environment === "default/envupd")).length === 0, WAIT);
+    });
+
+    it("shows a function's console output in FunctionLogs, with tail, since and follow", async () => {
+      await createPackage(p.admin, "talk-pkg", "nodejs", { type: "literal", literal: zip({ "index.js": TALK }) });
+      await createFunction(p.admin, "talk", "nodejs", "talk-pkg");
+      const r = await p.exec.getServiceForFunction(ref("talk"));
+      const say = (n: number) => fetch(`http://${r.address}/?n=${n}`).then((res) => res.text());
+      const said = async (req: { sinceMs?: bigint; tail?: number } = {}) => {
+        const out: LogLine[] = [];
+        for await (const l of p.exec.functionLogs({ ...ref("talk"), ...req })) if (l.text.startsWith("said ")) out.push(l);
+        return out;
+      };
+      await say(1);
+      const [one] = await until("line 1", async () => ((await said()).length === 1 ? said() : false), WAIT);
+      expect(one).toMatchObject({ instanceId: r.instanceId, stream: "stdout", text: "said 1" });
+      // Line 2 is written after this moment: --since from here shows it alone.
+      const sinceMs = BigInt(await until("clock past line 1", () => (Date.now() > Number(one!.timeMs) + 1 ? Date.now() : false)));
+      await say(2);
+      await until("line 2", async () => (await said()).length === 2, WAIT);
+      expect((await said()).map((l) => l.text)).toEqual(["said 1", "said 2"]);
+      expect((await said({ tail: 1 })).map((l) => l.text)).toEqual(["said 2"]);
+      expect((await said({ sinceMs })).map((l) => l.text)).toEqual(["said 2"]);
+
+      const ac = new AbortController();
+      const follow = p.exec.functionLogs({ ...ref("talk"), tail: 1, follow: true }, { signal: ac.signal })[Symbol.asyncIterator]();
+      const next = async () => {
+        for (;;) {
+          const { value, done } = await follow.next();
+          if (done) throw new Error("the follow ended");
+          if (value.text.startsWith("said ")) return value.text;
+        }
+      };
+      try {
+        expect(await next()).toBe("said 2");
+        await say(3);
+        expect(await next()).toBe("said 3");
+      } finally {
+        ac.abort();
+        await follow.return?.(undefined).catch(() => {});
+      }
     });
 
     it(t.adoptsAfterRestart ? "adopts specialized instances after an executor restart (no cold start)" : "starts clean after an executor restart", async () => {

@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from "@fizz/common";
 import { parseLines, type LogFilter, type LogRecord } from "./format.js";
 import { InstanceOutput } from "./instance-output.js";
 import { LogFile } from "./log-file.js";
+import { note, type FunctionLogSource } from "./source.js";
 
 /** DNS-1123 names cannot start with "_", so this never clashes with a namespace. */
 const ENV_DIR = "_env";
@@ -27,7 +28,7 @@ const split = (key: string): [string, string] => {
   return [key.slice(0, i), key.slice(i + 1)];
 };
 
-export class LogStore {
+export class LogStore implements FunctionLogSource {
   private readonly files = new Map<string, LogFile>();
   private readonly outputs = new Map<string, InstanceOutput>();
   private closed = false;
@@ -109,7 +110,7 @@ export class LogStore {
         backlog = 0;
         yield* parseLines(Buffer.concat(chunks), since);
         if (dropped > 0) {
-          yield { timeMs: Date.now(), instanceId: "fizz", stream: "stderr", text: `[fizz] ${dropped} bytes of output skipped: this reader fell behind` };
+          yield note(`${dropped} bytes of output skipped: this reader fell behind`);
           dropped = 0;
         }
       }

@@ -4,13 +4,14 @@
 import type { KubeConfig, V1Deployment, V1Pod } from "@kubernetes/client-node";
 import { DEFAULT_NAMESPACE, FizzError, type Logger } from "@fizz/common";
 import { DEFAULTS, effectiveSpec, keyOf, nsOf, type Informer, type InformerEvent } from "@fizz/clients";
-import { Kind, type Function as FnResource, type ObjectRef } from "@fizz/proto";
+import { create } from "@bufbuild/protobuf";
+import { InstanceSchema, Kind, type Function as FnResource, type Instance, type ObjectRef } from "@fizz/proto";
 import { getFunction, resolveParts } from "../poolmgr/lookup.js";
 import type { ServiceResult } from "../poolmgr/poolmgr.js";
 import { isReady } from "../backend/kube/pod-cache.js";
 import { describeState } from "./diagnose.js";
 import { kubeApis, NamespaceCache, type KubeApis } from "./kube.js";
-import { LABEL, labelValue } from "../backend/kube/pod-template.js";
+import { ANNOTATION, LABEL, labelValue, RUNTIME_PORT } from "../backend/kube/pod-template.js";
 import { EXECUTOR, EXECUTOR_LABEL, nameOf, SELECTOR } from "./labels.js";
 import { functionObjects, scaleOf, SERVICE_PORT, type NewDeploySettings } from "./objects.js";
 import { FunctionObjectsWriter } from "./writer.js";
@@ -211,6 +212,22 @@ export class NewDeployManager {
     const i = key.indexOf("/");
     const r = this.informer.get(Kind.FUNCTION, i < 0 ? DEFAULT_NAMESPACE : key.slice(0, i), key.slice(i + 1));
     return r?.kind.case === "function" ? r.kind.value : undefined;
+  }
+
+  /** Every newdeploy pod as an instance (ListInstances): specializing until Ready (its fetcher loads the function at start). */
+  list(): Instance[] {
+    return this.cache.pods
+      .list(this.opts.namespace)
+      .filter((p) => p.metadata?.labels?.[EXECUTOR_LABEL] === EXECUTOR)
+      .map((p) =>
+        create(InstanceSchema, {
+          id: p.metadata?.name ?? "",
+          environment: p.metadata?.annotations?.[ANNOTATION.environment] ?? "",
+          function: p.metadata?.annotations?.[ANNOTATION.function] ?? "",
+          address: p.status?.podIP ? `${p.status.podIP}:${RUNTIME_PORT}` : "",
+          state: p.metadata?.deletionTimestamp ? "stopping" : isReady(p) ? "specialized" : "specializing",
+        }),
+      );
   }
 
   /** The function's Deployment as last seen (tests and diagnostics). */

@@ -194,7 +194,7 @@ export class KubeBackend implements PoolBackend {
         metadata: {
           resourceVersion: pod.metadata?.resourceVersion,
           labels: { [LABEL.poolState]: "specialized", [LABEL.function]: labelValue(fnName), [LABEL.functionNamespace]: labelValue(fnNs), [LABEL.functionRv]: labelValue(fn.rv) },
-          annotations: { [ANNOTATION.environment]: envKey, [ANNOTATION.function]: fn.key },
+          annotations: { [ANNOTATION.environment]: envKey, [ANNOTATION.function]: fn.key, [ANNOTATION.claimedAt]: String(Date.now()) },
         },
       };
       const claimed = await this.core.patchNamespacedPod({ name, namespace: this.opts.namespace, body: patch }, MERGE_PATCH);

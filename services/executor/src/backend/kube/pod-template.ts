@@ -24,6 +24,8 @@ export const ANNOTATION = {
   function: "fizz.dev/function-key",
   /** Set once the function is loaded: only such pods are adopted (a crash mid-load leaves half-loaded ones). */
   loaded: "fizz.dev/loaded",
+  /** When the pod was taken for its function (ms since the epoch): its log before that is the pool's. */
+  claimedAt: "fizz.dev/claimed-at",
 } as const;
 
 export const RUNTIME_PORT = 8888;
