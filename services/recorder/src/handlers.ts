@@ -4,7 +4,7 @@ import type { RecorderService } from "@fizz/proto";
 import { invalid, notFound } from "@fizz/common";
 import type { ServiceImpl } from "@fizz/rpc";
 import { replay, type ReplayOptions } from "./replay.js";
-import { encodedFromBytes, encodeRecord, recordSlices } from "./store/record-bytes.js";
+import { encodedFromBytes, encodeRecord, forEachRecord, recordSlices } from "./store/record-bytes.js";
 import type { RecordStore } from "./store/store.js";
 
 export const MAX_BATCH = 1000;
@@ -18,18 +18,26 @@ export interface StoreCounters {
 export function recorderImpl(store: RecordStore, replayOpts: ReplayOptions, counters?: StoreCounters): ServiceImpl<(typeof RecorderService)["method"]> {
   return {
     async storeBatch(req, ctx) {
-      // Records are stored as sent; `req` (decoded lazily) is read only when the bytes cannot be sliced.
-      const slices = ctx.requestBytes && recordSlices(ctx.requestBytes);
-      const count = slices ? slices.length : req.records.length;
+      // Records are stored as sent; `req` (decoded lazily) is read only when the bytes cannot be walked.
+      const bytes = ctx.requestBytes;
+      const walked = bytes ? forEachRecord(bytes) : -1;
+      const count = walked >= 0 ? walked : req.records.length;
       if (count > MAX_BATCH) throw invalid(`a batch holds at most ${MAX_BATCH} records, got ${count}; send smaller batches`);
       const now = Date.now();
-      const records = slices ? slices.map((b) => encodedFromBytes(b, now)) : req.records.map((r) => encodeRecord(r, now));
-      let stored: number;
-      try {
-        stored = await store.put(records);
-      } catch (err) {
-        counters?.failed();
-        throw err;
+      // Store failures are counted; invalid records (thrown before the store is called) are not.
+      const storing = async <T>(write: () => Promise<T>): Promise<T> => {
+        try {
+          return await write();
+        } catch (err) {
+          counters?.failed();
+          throw err;
+        }
+      };
+      // A store keeping whole batches takes the bytes as one unit: no per-record work here.
+      let stored = walked >= 0 && store.putBatch ? await storing(() => store.putBatch!(bytes!)) : undefined;
+      if (stored === undefined) {
+        const records = walked >= 0 ? recordSlices(bytes!)!.map((b) => encodedFromBytes(b, now)) : req.records.map((r) => encodeRecord(r, now));
+        stored = await storing(() => store.put(records));
       }
       counters?.stored(stored);
       return { stored };

@@ -58,6 +58,17 @@ describe("RecorderService", () => {
     expect(new TextDecoder().decode(got.responseBody)).toBe('{"ok":true}');
   });
 
+  it("fills in what a router left empty, whole batches and one-by-one records alike", async () => {
+    const bare = record({ namespace: "", retentionSeconds: 0n, timestampMs: 0n });
+    const full = record({ function: "filled" });
+    expect((await client.storeBatch({ records: [full, bare] })).stored).toBe(2);
+    const got = await client.getRecord({ requestId: bare.requestId });
+    expect(got.namespace).toBe("default");
+    expect(got.retentionSeconds).toBe(86_400n);
+    expect(Number(got.timestampMs)).toBeGreaterThan(Date.now() - 60_000);
+    expect((await client.getRecord({ requestId: full.requestId })).function).toBe("filled");
+  });
+
   it("keeps records across a restart", async () => {
     await stop();
     await start();
@@ -73,6 +84,9 @@ describe("RecorderService", () => {
     const many = Array.from({ length: 1001 }, () => record());
     expect(await codeOf(client.storeBatch({ records: many }))).toMatch(/^INVALID_ARGUMENT: a batch holds at most 1000 records, got 1001/);
     expect(await codeOf(client.storeBatch({ records: [record({ requestId: "" })] }))).toBe("INVALID_ARGUMENT: record has no request_id");
+    const good = record();
+    expect(await codeOf(client.storeBatch({ records: [good, record({ requestId: "bad id" })] }))).toBe('INVALID_ARGUMENT: record request_id "bad id" is not valid');
+    expect(await codeOf(client.getRecord({ requestId: good.requestId }))).toMatch(/^NOT_FOUND/);
     expect(await codeOf(client.listRecords({ status: "ok" }))).toMatch(/^INVALID_ARGUMENT: status "ok" must be a class/);
     expect(await codeOf(client.replay({ requestId: "missing" }))).toBe("NOT_FOUND: record missing not found (it may have expired)");
   });

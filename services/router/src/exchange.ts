@@ -103,7 +103,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.rec) this.rec.response.add(chunk);
+    if (this.rec) this.rec.onData(chunk);
     if (!this.res.write(chunk)) {
       c.pause();
       this.res.once("drain", () => c.resume());

@@ -97,13 +97,7 @@ export class Proxy {
     // Replays the recorder sends (x-fizz-replay-of) are not recorded again.
     const picked =
       recorders && !recorders.empty && this.o.shipper && req.headers[REPLAY_HEADER] === undefined ? recorders.select(fn.key, m.trigger) : undefined;
-    let rec: Recording | undefined;
-    if (picked) {
-      const r = new Recording(picked, id, fn, m.trigger, method, url, req.headers);
-      const shipper = this.o.shipper!;
-      res.once("finish", () => shipper.push(r.finish(res.statusCode)));
-      rec = r;
-    }
+    const rec = picked ? new Recording(picked, id, fn, m.trigger, method, url, req.headers) : undefined;
     const hasBody = chunked || (cl !== undefined && cl !== "0");
     const body = (): Body =>
       rec && hasBody ? rec.tee(limitedBody(req, max)) : chunked ? limitedBody(req, max) : hasBody ? req : null;
@@ -120,66 +114,71 @@ export class Proxy {
       gone = true;
       current?.abort(new ClientGone("client closed the connection"));
     });
+    try {
+      let backoff = this.o.retry.initialBackoffMs;
+      let resetRetried = false;
+      for (let attempt = 1; ; attempt++) {
+        let inst: Instance;
+        try {
+          inst = this.o.cache.tryAcquire(fn) ?? (await this.o.cache.acquire(fn));
+        } catch (err) {
+          return sendExecutorError(res, err, id), upstreamMs;
+        }
+        if (gone) return this.o.cache.release(inst), upstreamMs;
+        this.o.taps.add(inst.address);
+        headers["x-fizz-function-resourceversion"] = inst.resourceVersion || fn.resourceVersion;
 
-    let backoff = this.o.retry.initialBackoffMs;
-    let resetRetried = false;
-    for (let attempt = 1; ; attempt++) {
-      let inst: Instance;
-      try {
-        inst = this.o.cache.tryAcquire(fn) ?? (await this.o.cache.acquire(fn));
-      } catch (err) {
-        return sendExecutorError(res, err, id), upstreamMs;
-      }
-      if (gone) return this.o.cache.release(inst), upstreamMs;
-      this.o.taps.add(inst.address);
-      headers["x-fizz-function-resourceversion"] = inst.resourceVersion || fn.resourceVersion;
+        const sent = timed ? performance.now() : 0;
+        const span = TRACING ? invokeSpan(fn, inst.address, headers) : undefined;
+        const err = await new Promise<Error | undefined>((resolve) => {
+          const e = new Exchange(res, resolve, id, rec);
+          current = e;
+          this.pool(inst.address).dispatch(
+            {
+              method,
+              path: target,
+              headers,
+              // undici streams async iterables too; its typings only list Readable.
+              body: body() as Readable | null,
+              headersTimeout: fn.spec.functionTimeoutMs,
+              bodyTimeout: fn.spec.functionTimeoutMs,
+            },
+            e,
+          );
+          if (gone) e.abort(new ClientGone("client closed the connection"));
+        });
+        if (span) endInvoke(span, err);
+        if (timed) upstreamMs += performance.now() - sent;
+        this.o.cache.release(inst);
+        current = undefined;
+        if (!err || gone) return upstreamMs;
 
-      const sent = timed ? performance.now() : 0;
-      const span = TRACING ? invokeSpan(fn, inst.address, headers) : undefined;
-      const err = await new Promise<Error | undefined>((resolve) => {
-        const e = new Exchange(res, resolve, id, rec);
-        current = e;
-        this.pool(inst.address).dispatch(
-          {
-            method,
-            path: target,
-            headers,
-            // undici streams async iterables too; its typings only list Readable.
-            body: body() as Readable | null,
-            headersTimeout: fn.spec.functionTimeoutMs,
-            bodyTimeout: fn.spec.functionTimeoutMs,
-          },
-          e,
-        );
-        if (gone) e.abort(new ClientGone("client closed the connection"));
-      });
-      if (span) endInvoke(span, err);
-      if (timed) upstreamMs += performance.now() - sent;
-      this.o.cache.release(inst);
-      current = undefined;
-      if (!err || gone) return upstreamMs;
-
-      const code = (err as { code?: string }).code ?? "";
-      if (err instanceof BodyTooLarge) return tooLarge(res, max, id), upstreamMs;
-      if (code === "UND_ERR_HEADERS_TIMEOUT") {
-        const msg = `function ${fn.name} did not respond within ${fn.spec.functionTimeoutMs / 1000} s`;
-        return sendError(res, 504, "DEADLINE_EXCEEDED", msg, undefined, id), upstreamMs;
+        const code = (err as { code?: string }).code ?? "";
+        if (err instanceof BodyTooLarge) return tooLarge(res, max, id), upstreamMs;
+        if (code === "UND_ERR_HEADERS_TIMEOUT") {
+          const msg = `function ${fn.name} did not respond within ${fn.spec.functionTimeoutMs / 1000} s`;
+          return sendError(res, 504, "DEADLINE_EXCEEDED", msg, undefined, id), upstreamMs;
+        }
+        const bodyRead = req.readableDidRead;
+        const more = attempt < this.o.retry.attempts && !bodyRead;
+        if (REFUSED.has(code) && more) {
+          // Tell the executor first so the fresh address we ask for is not the dead one again.
+          await this.unreachable(fn, inst.address);
+        } else if (RESET.has(code) && more && !resetRetried) {
+          resetRetried = true;
+        } else {
+          if (REFUSED.has(code) || RESET.has(code)) void this.unreachable(fn, inst.address);
+          const why = REFUSED.has(code) ? "is unreachable" : RESET.has(code) ? "closed the connection without responding" : `failed: ${err.message}`;
+          return sendError(res, 502, "UNAVAILABLE", `function ${fn.name} ${why}`, undefined, id), upstreamMs;
+        }
+        await sleep(backoff);
+        backoff *= 2;
+        if (gone) return upstreamMs;
       }
-      const bodyRead = req.readableDidRead;
-      const more = attempt < this.o.retry.attempts && !bodyRead;
-      if (REFUSED.has(code) && more) {
-        // Tell the executor first so the fresh address we ask for is not the dead one again.
-        await this.unreachable(fn, inst.address);
-      } else if (RESET.has(code) && more && !resetRetried) {
-        resetRetried = true;
-      } else {
-        if (REFUSED.has(code) || RESET.has(code)) void this.unreachable(fn, inst.address);
-        const why = REFUSED.has(code) ? "is unreachable" : RESET.has(code) ? "closed the connection without responding" : `failed: ${err.message}`;
-        return sendError(res, 502, "UNAVAILABLE", `function ${fn.name} ${why}`, undefined, id), upstreamMs;
-      }
-      await sleep(backoff);
-      backoff *= 2;
-      if (gone) return upstreamMs;
+    } finally {
+      // Recorded once the response is complete, whoever answered it; not when it was cut off or
+      // the client left. Here rather than on "finish": no listener or closure per request.
+      if (rec && !gone && res.writableEnded) this.o.shipper!.push(rec.finish(res.statusCode));
     }
   }
 

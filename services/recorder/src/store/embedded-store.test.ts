@@ -86,22 +86,22 @@ describe("embedded store log", () => {
     await c.close();
   });
 
-  it("compacts the log once more than half of it is dead", async () => {
+  it("compacts the log once less than a quarter of it is live", async () => {
     const file = logFile();
     const s = new EmbeddedStore({ ...opts, file, minCompactBytes: 1 });
     await s.open();
     const rs = Array.from({ length: 10 }, () => record());
     await s.put(enc(rs));
     const full = s.logSize;
-    await s.delete(rs.slice(0, 4).map((r) => r.requestId));
-    expect(s.logSize).toBeGreaterThan(full); // 6 of 10 live: no compaction yet
-    await s.delete(rs.slice(4, 6).map((r) => r.requestId));
-    expect(s.logSize).toBeLessThan(full / 2);
+    await s.delete(rs.slice(0, 7).map((r) => r.requestId));
+    expect(s.logSize).toBeGreaterThan(full); // 3 of 10 live: no compaction yet
+    await s.delete(rs.slice(7, 8).map((r) => r.requestId));
+    expect(s.logSize).toBeLessThan(full / 4);
     expect(statSync(file).size).toBe(s.logSize);
     await s.close();
     const again = new EmbeddedStore({ ...opts, file });
     await again.open();
-    expect((await again.list({})).map((r) => r.requestId).sort()).toEqual(rs.slice(6).map((r) => r.requestId).sort());
+    expect((await again.list({})).map((r) => r.requestId).sort()).toEqual(rs.slice(8).map((r) => r.requestId).sort());
     await again.close();
   });
 
@@ -113,8 +113,8 @@ describe("embedded store log", () => {
       await s.open();
       const rs = Array.from({ length: 6 }, (_, i) => record({ url: `/r${round}/${i}`, requestBody: new Uint8Array(i * 7).fill(round) }));
       await s.put(enc(rs));
-      await s.delete(rs.slice(0, 4).map((r) => r.requestId)); // compacts: more than half dead
-      kept.push(...rs.slice(4));
+      await s.delete(rs.slice(0, 5).map((r) => r.requestId)); // compacts: less than a quarter live
+      kept.push(...rs.slice(5));
       for (const r of kept) expect(await s.get(r.requestId)).toEqual(r);
       await s.close();
     }

@@ -1,21 +1,27 @@
 // The store `fizz up` uses when no Redis is configured: records in memory with TTL expiry and
 // size bounds (oldest evicted first), persisted to an append-only log so they survive a restart.
-//
-// Log format ($STATE/recorder/records.log): entries of [u32 BE length][u8 kind][payload], where
-// the length covers kind + payload. Kind 1: a put, payload = [f64 BE expires-at ms][Record binary].
-// Kind 2: a delete, payload = the request id (UTF-8). A torn or unreadable tail is cut off at start.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writeSync } from "node:fs";
+// A received batch is kept as one unit, its bytes as sent: one buffer in memory, one log write,
+// rows in a typed-array table (record-table.ts); records are decoded only when read.
+// The log format is in record-log.ts.
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, truncateSync, writevSync } from "node:fs";
 import { dirname } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import { RecordSchema, type Record as RecordMsg } from "@fizz/proto";
-import { silentLogger, type Logger } from "@fizz/common";
-import { scanRecord, splitBodies, type EncodedRecord, type RecordIndex } from "./record-bytes.js";
-import { resolveFilter, retentionSecondsOf, type ListFilter, type RecordStore } from "./store.js";
+import { FizzError, silentLogger, type Logger } from "@fizz/common";
+import { batchOf, forEachRecord, framedSize, splitBodies, type EncodedRecord } from "./record-bytes.js";
+import { RecordTable, type Unit } from "./record-table.js";
+import { BATCH, DEL, delFrames, DROP, HEAD, header, PUT } from "./record-log.js";
+import { eachRow, scanBatch } from "./scan-batch.js";
+import { resolveFilter, type ListFilter, type RecordStore } from "./store.js";
 
-const PUT = 1;
-const DEL = 2;
 /** Compaction is not worth it below this many log bytes. */
-const MIN_COMPACT_BYTES = 1024 * 1024;
+const MIN_COMPACT_BYTES = 8 * 1024 * 1024;
+/**
+ * The log is rewritten once live records are less than 1/COMPACT_RATIO of it: at the record bound
+ * every batch appended makes as much dead, and a rewrite (with its fsync) per few batches was a
+ * tenth of the recorder's CPU. Disk stays bounded at about COMPACT_RATIO × maxBytes.
+ */
+const COMPACT_RATIO = 4;
 
 export interface EmbeddedStoreOptions {
   /** Log file; undefined keeps records in memory only. */
@@ -27,58 +33,13 @@ export interface EmbeddedStoreOptions {
   now?: () => number;
 }
 
-// Records are held as their binary plus the index fields, and decoded only when read.
-interface Entry {
-  index: RecordIndex;
-  bytes: Uint8Array;
-  expiresAt: number;
-  /** Bytes of its put entry in the log (and roughly in memory). */
-  size: number;
-  /** Offset of that put entry in the log (when there is one), so compaction copies it as is. */
-  at: number;
-}
-
-function frame(kind: number, payload: Uint8Array): Buffer {
-  const b = Buffer.alloc(5 + payload.length);
-  b.writeUInt32BE(1 + payload.length, 0);
-  b[4] = kind;
-  b.set(payload, 5);
-  return b;
-}
-
-/** Delete frames for `ids`, back to back in one buffer (an eviction pass drops a batch's worth). */
-function delFrames(ids: readonly string[]): Buffer {
-  let size = 0;
-  for (const id of ids) size += 5 + Buffer.byteLength(id);
-  const b = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const id of ids) {
-    const n = b.write(id, at + 5);
-    b.writeUInt32BE(1 + n, at);
-    b[at + 4] = DEL;
-    at += 5 + n;
-  }
-  return b;
-}
-
-function putFrame(body: Uint8Array, expiresAt: number): Buffer {
-  // One allocation for the whole frame: [u32 len][kind][f64 expires][record].
-  const b = Buffer.allocUnsafe(13 + body.length);
-  b.writeUInt32BE(9 + body.length, 0);
-  b[4] = PUT;
-  b.writeDoubleBE(expiresAt, 5);
-  b.set(body, 13);
-  return b;
-}
-
-/** Whether the log holds a put frame of the entry's size at its offset (a guard before copying it). */
-function isPutAt(log: Buffer, e: Entry): boolean {
-  return e.size > 5 && e.at + e.size <= log.length && log.readUInt32BE(e.at) === e.size - 4 && log[e.at + 4] === PUT;
-}
-
 export class EmbeddedStore implements RecordStore {
-  // Insertion order = arrival order, so the first entries are the oldest to evict.
-  private readonly records = new Map<string, Entry>();
+  private readonly t = new RecordTable();
+  /** Units in arrival order; dead ones (live = 0) are pruned now and then. */
+  private units: Unit[] = [];
+  private deadUnits = 0;
+  private ingesting?: Unit;
+  /** Memory held: the frame size of every live unit (bounded by maxBytes). */
   private bytes = 0;
   /** No record expires before this (a lower bound: drops only raise the true minimum). */
   private nextExpiry = Infinity;
@@ -100,32 +61,36 @@ export class EmbeddedStore implements RecordStore {
     mkdirSync(dirname(file), { recursive: true });
     if (existsSync(file)) this.load(file);
     this.fd = openSync(file, "a");
-    this.evict([]);
+    this.append(this.evict());
     this.maybeCompact();
   }
 
   private load(file: string): void {
     const buf = readFileSync(file);
     const now = this.now();
+    const byOffset = new Map<number, Unit>();
     let off = 0;
     while (off + 5 <= buf.length) {
       const len = buf.readUInt32BE(off);
       if (len < 1 || off + 4 + len > buf.length) break;
       const kind = buf[off + 4];
       const payload = buf.subarray(off + 5, off + 4 + len);
-      try {
-        if (kind === PUT) {
-          const expiresAt = payload.readDoubleBE(0);
-          const scan = scanRecord(payload.subarray(8), false);
-          if (!scan) break;
-          this.drop(scan.index.requestId);
-          // A copy, so live records do not keep the whole log file's buffer alive.
-          if (expiresAt > now) this.add({ index: scan.index, bytes: Buffer.from(payload.subarray(8)), expiresAt, size: 4 + len, at: off });
-        } else if (kind === DEL) this.drop(payload.toString("utf8"));
-        else break;
-      } catch {
-        break;
-      }
+      if (kind === BATCH || kind === PUT) {
+        if (payload.length < 8) break;
+        // A copy, so live records do not keep the whole log file's buffer alive.
+        const body = Buffer.from(payload.subarray(8));
+        const bytes = kind === BATCH ? body : batchOf([body]);
+        const scan = scanBatch(bytes);
+        if (scan === undefined || scan.fill) break;
+        // A lone record's expiry is stored; as a unit it becomes received-at + retention.
+        const receivedAt = kind === BATCH ? payload.readDoubleBE(0) : payload.readDoubleBE(0) - scan.lastRetentionMs;
+        const u = this.ingest(bytes, scan.count, receivedAt, off, now);
+        byOffset.set(off, u);
+      } else if (kind === DEL) this.dropId(payload.toString("utf8"));
+      else if (kind === DROP && payload.length === 8) {
+        const u = byOffset.get(payload.readDoubleBE(0));
+        if (u) this.dropUnit(u);
+      } else break;
       off += 4 + len;
     }
     if (off < buf.length) {
@@ -135,139 +100,225 @@ export class EmbeddedStore implements RecordStore {
     this.logBytes = off;
   }
 
-  private add(e: Entry): void {
-    if (e.expiresAt < this.nextExpiry) this.nextExpiry = e.expiresAt;
-    this.records.set(e.index.requestId, e);
-    this.bytes += e.size;
-    this.liveLogBytes += e.size;
+  /** Adds a unit's records as scanBatch just read them (replacing earlier ones of the same ids); expired ones only replace. */
+  private ingest(bytes: Buffer, count: number, receivedAt: number, logAt: number, now: number): Unit {
+    const t = this.t;
+    t.reserve(count);
+    const u: Unit = { bytes, receivedAt, logAt, first: t.tail, end: t.tail, n: count, live: 0, minExp: Infinity };
+    const size = HEAD + bytes.length;
+    this.bytes += size;
+    this.liveLogBytes += size;
+    this.units.push(u);
+    this.ingesting = u;
+    eachRow(bytes, count, t, (id, off, len, ts, status, fn, ns, tr, retentionMs) => {
+      this.dropId(id);
+      const exp = receivedAt + retentionMs;
+      if (exp <= now) {
+        this.liveLogBytes -= framedSize(len);
+        return;
+      }
+      const row = t.add(u, id, off, len);
+      t.ts[row] = ts;
+      t.exp[row] = exp;
+      t.status[row] = status;
+      t.fn[row] = fn;
+      t.ns[row] = ns;
+      t.tr[row] = tr;
+      u.live++;
+      if (exp < u.minExp) u.minExp = exp;
+    });
+    u.end = t.tail;
+    this.ingesting = undefined;
+    if (u.live === 0) this.unitDied(u);
+    else if (u.minExp < this.nextExpiry) this.nextExpiry = u.minExp;
+    return u;
+  }
+
+  /** Forgets a live row. */
+  private dropRow(row: number): void {
+    const t = this.t;
+    const u = t.unit[row]!;
+    const len = t.len[row]!;
+    t.clear(row);
+    // The record's share of its unit's frame: its bytes plus tag and length prefix.
+    this.liveLogBytes -= framedSize(len);
+    // A unit being ingested can lose a row to a later one of its own (a repeated id): it is settled at the end.
+    if (--u.live === 0 && u !== this.ingesting) this.unitDied(u);
+  }
+
+  private unitDied(u: Unit): void {
+    this.liveLogBytes -= HEAD;
+    this.bytes -= HEAD + u.bytes.length;
+    if (++this.deadUnits * 2 > this.units.length) this.pruneUnits();
   }
 
   /** Forgets a record in memory; true when it was there. */
-  private drop(id: string): boolean {
-    const e = this.records.get(id);
-    if (!e) return false;
-    this.records.delete(id);
-    this.bytes -= e.size;
-    this.liveLogBytes -= e.size;
+  private dropId(id: string): boolean {
+    const row = this.t.rows.get(id);
+    if (row === undefined) return false;
+    this.dropRow(row);
     return true;
+  }
+
+  private dropUnit(u: Unit): void {
+    for (let row = u.first; row < u.end && u.live > 0; row++) if (this.t.unit[row] === u) this.dropRow(row);
+  }
+
+  private pruneUnits(): void {
+    this.units = this.units.filter((u) => u.live > 0);
+    this.deadUnits = 0;
   }
 
   private append(frames: Buffer[]): void {
     if (this.fd === undefined || frames.length === 0) return;
-    const all = Buffer.concat(frames);
-    writeSync(this.fd, all);
-    this.logBytes += all.length;
+    let n = 0;
+    for (const f of frames) n += f.length;
+    writevSync(this.fd, frames);
+    this.logBytes += n;
   }
 
-  /** Drops expired records, then the oldest while over a bound; returns delete frames to log. */
-  private evict(frames: Buffer[]): Buffer[] {
+  /** Drops expired records, then the oldest while over a bound; returns the frames to log. */
+  private evict(): Buffer[] {
     const now = this.now();
-    // Expired ones go (the log skips them on load); the scan is skipped while none can have expired.
+    const t = this.t;
+    // Expired ones go (the log skips them on load); nothing is scanned while none can have expired.
     if (now >= this.nextExpiry) {
       let next = Infinity;
-      for (const [id, e] of this.records) {
-        if (e.expiresAt <= now) this.drop(id);
-        else if (e.expiresAt < next) next = e.expiresAt;
+      for (const u of this.units) {
+        if (u.live > 0 && u.minExp <= now) {
+          let min = Infinity;
+          for (let row = u.first; row < u.end && u.live > 0; row++) {
+            if (t.unit[row] !== u) continue;
+            if (t.exp[row]! <= now) this.dropRow(row);
+            else if (t.exp[row]! < min) min = t.exp[row]!;
+          }
+          u.minExp = min;
+        }
+        if (u.live > 0 && u.minExp < next) next = u.minExp;
       }
       this.nextExpiry = next;
     }
-    const evicted: string[] = [];
-    for (const [id] of this.records) {
-      if (this.records.size <= this.opts.maxRecords && this.bytes <= this.opts.maxBytes) break;
-      this.drop(id);
-      evicted.push(id);
+    // Oldest first: a unit evicted whole is logged as one frame, one left partly live as deletes.
+    const frames: Buffer[] = [];
+    let cur: Unit | undefined;
+    let ids: string[] = [];
+    const settle = () => {
+      if (!cur || cur.logAt < 0) return;
+      if (cur.live === 0) frames.push(header(DROP, 0, cur.logAt));
+      else frames.push(delFrames(ids));
+    };
+    while (t.size > this.opts.maxRecords || this.bytes > this.opts.maxBytes) {
+      const row = t.oldest();
+      if (row < 0) break;
+      const u = t.unit[row]!;
+      if (u !== cur) {
+        settle();
+        cur = u;
+        ids = [];
+      }
+      if (u.logAt >= 0) ids.push(t.ids[row]!);
+      this.dropRow(row);
     }
-    if (evicted.length) frames.push(delFrames(evicted));
+    settle();
     return frames;
   }
 
+  /** Stores a StoreBatchRequest binary as one unit; undefined when it needs `put` (see scanBatch). */
+  async putBatch(batch: Uint8Array): Promise<number | undefined> {
+    const scan = scanBatch(batch);
+    if (scan === undefined || scan.fill) return undefined;
+    // A small batch may be a view into a larger shared buffer (Node's pool): kept as is, it would
+    // hold memory the bytes bound does not see, so it gets a buffer of its own.
+    const shared = batch.buffer.byteLength > 2 * batch.byteLength;
+    const bytes = shared ? Buffer.from(batch) : Buffer.isBuffer(batch) ? batch : Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+    this.store(bytes, scan.count, this.now());
+    return scan.count;
+  }
+
   async put(records: readonly EncodedRecord[]): Promise<number> {
-    const now = this.now();
-    const frames: Buffer[] = [];
-    let at = this.logBytes; // put frames go first in this append, delete frames after them
-    for (const { index, bytes } of records) {
-      const expiresAt = now + retentionSecondsOf(index) * 1000;
-      const f = putFrame(bytes, expiresAt);
-      this.drop(index.requestId);
-      // The record's bytes inside its frame: held without a copy of their own.
-      this.add({ index, bytes: f.subarray(13), expiresAt, size: f.length, at });
-      at += f.length;
-      frames.push(f);
-    }
-    this.append(this.evict(frames));
-    this.maybeCompact();
+    const bytes = batchOf(records.map((r) => r.bytes));
+    // Normalized records: the scan only fills in what ingest reads.
+    if (!scanBatch(bytes)) throw new FizzError("INTERNAL", "a normalized record failed to scan");
+    this.store(bytes, records.length, this.now());
     return records.length;
   }
 
-  private live(id: string): Entry | undefined {
-    const e = this.records.get(id);
-    if (e && e.expiresAt <= this.now()) {
-      this.drop(id);
+  private store(bytes: Buffer, count: number, now: number): void {
+    const at = this.fd === undefined ? -1 : this.logBytes;
+    this.ingest(bytes, count, now, at, now);
+    if (at >= 0) this.append([header(BATCH, bytes.length, now), bytes]);
+    this.append(this.evict());
+    this.maybeCompact();
+  }
+
+  /** The live row of a request id. */
+  private live(id: string): number | undefined {
+    const row = this.t.rows.get(id);
+    if (row !== undefined && this.t.exp[row]! <= this.now()) {
+      this.dropRow(row);
       return undefined;
     }
-    return e;
+    return row;
+  }
+
+  private recordBytes(row: number): Buffer {
+    const off = this.t.off[row]!;
+    return this.t.unit[row]!.bytes.subarray(off, off + this.t.len[row]!);
   }
 
   async get(requestId: string): Promise<RecordMsg | undefined> {
-    const e = this.live(requestId);
-    return e && fromBinary(RecordSchema, e.bytes);
+    const row = this.live(requestId);
+    return row === undefined ? undefined : fromBinary(RecordSchema, this.recordBytes(row));
   }
 
   async list(filter: ListFilter): Promise<RecordMsg[]> {
     const f = resolveFilter(filter);
+    const t = this.t;
     const now = this.now();
-    const hits: Entry[] = [];
-    for (const e of this.records.values()) if (e.expiresAt > now && f.matches(e.index)) hits.push(e);
-    hits.sort((a, b) => b.index.timestampMs - a.index.timestampMs);
-    return hits.slice(0, f.limit).map((e) => fromBinary(RecordSchema, splitBodies(e.bytes).meta));
+    // Names never interned match nothing (-1); an absent filter matches any (-2).
+    const want = (name: string | undefined) => (name === undefined ? -2 : t.nameId(name));
+    const [ns, fn, tr] = [want(f.namespace), want(f.function), want(f.trigger)];
+    const hits: number[] = [];
+    for (let row = t.head; row < t.tail; row++) {
+      if (t.unit[row] === undefined || t.exp[row]! <= now) continue;
+      if ((ns !== -2 && t.ns[row] !== ns) || (fn !== -2 && t.fn[row] !== fn) || (tr !== -2 && t.tr[row] !== tr)) continue;
+      const ts = t.ts[row]!;
+      if (ts >= f.sinceMs && ts <= f.untilMs && f.status(t.status[row]!)) hits.push(row);
+    }
+    hits.sort((a, b) => t.ts[b]! - t.ts[a]!);
+    return hits.slice(0, f.limit).map((row) => fromBinary(RecordSchema, splitBodies(this.recordBytes(row)).meta));
   }
 
   async delete(requestIds: string[]): Promise<number> {
-    const frames: Buffer[] = [];
+    const gone: string[] = [];
     let n = 0;
     for (const id of new Set(requestIds)) {
       const existed = this.live(id) !== undefined;
-      if (!this.drop(id)) continue;
+      if (!this.dropId(id)) continue;
       if (existed) n++;
-      frames.push(frame(DEL, Buffer.from(id, "utf8")));
+      gone.push(id);
     }
-    this.append(frames);
+    if (gone.length) this.append([delFrames(gone)]);
     this.maybeCompact();
     return n;
   }
 
-  /** Rewrites the log with only live records once more than half of it is dead. */
+  /** Rewrites the log with only live records (from memory, not the old log) once most of it is dead. */
   private maybeCompact(): void {
     const file = this.opts.file;
     if (!file || this.fd === undefined) return;
-    if (this.logBytes < (this.opts.minCompactBytes ?? MIN_COMPACT_BYTES) || this.liveLogBytes * 2 > this.logBytes) return;
-    const now = this.now();
+    if (this.logBytes < (this.opts.minCompactBytes ?? MIN_COMPACT_BYTES) || this.liveLogBytes * COMPACT_RATIO > this.logBytes) return;
+    this.pruneUnits();
     const tmp = `${file}.tmp`;
-    // Live put entries are copied from the current log byte for byte (expiry included), not re-encoded.
-    const old = readFileSync(file);
     const fd = openSync(tmp, "w");
     let size = 0;
     try {
-      let chunk: Buffer[] = [];
-      let chunkBytes = 0;
-      const flush = () => {
-        if (chunk.length) writeSync(fd, chunk.length === 1 ? chunk[0]! : Buffer.concat(chunk, chunkBytes));
-        chunk = [];
-        chunkBytes = 0;
-      };
-      for (const [id, e] of this.records) {
-        if (e.expiresAt <= now) {
-          this.drop(id);
-          continue;
-        }
-        const f = isPutAt(old, e) ? old.subarray(e.at, e.at + e.size) : putFrame(e.bytes, e.expiresAt);
-        e.at = size;
-        chunk.push(f);
-        chunkBytes += f.length;
-        size += f.length;
-        if (chunkBytes >= 1 << 20) flush();
+      for (const u of this.units) {
+        if (u.live < u.n) this.repackUnit(u);
+        u.logAt = size;
+        writevSync(fd, [header(BATCH, u.bytes.length, u.receivedAt), u.bytes]);
+        size += HEAD + u.bytes.length;
       }
-      flush();
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -278,12 +329,25 @@ export class EmbeddedStore implements RecordStore {
     this.fd = openSync(file, "a");
     this.logBytes = size;
     this.liveLogBytes = size;
-    this.log.debug({ file, bytes: size, records: this.records.size }, "record log compacted");
+    this.log.debug({ file, bytes: size, records: this.t.size }, "record log compacted");
+  }
+
+  /** Copies a unit's live records into a buffer of their own (dead ones stop holding memory). */
+  private repackUnit(u: Unit): void {
+    const t = this.t;
+    const rows: number[] = [];
+    for (let row = u.first; row < u.end; row++) if (t.unit[row] === u) rows.push(row);
+    const bytes = batchOf(rows.map((row) => this.recordBytes(row)));
+    this.bytes += bytes.length - u.bytes.length;
+    u.bytes = bytes;
+    u.n = rows.length;
+    let i = 0;
+    forEachRecord(bytes, (start) => (t.off[rows[i++]!] = start));
   }
 
   /** Records held (expired ones not yet swept included); for tests and diagnostics. */
   get size(): number {
-    return this.records.size;
+    return this.t.size;
   }
 
   /** Bytes of the log file, for tests. */

@@ -1,8 +1,8 @@
 // The hand-written Record reader agrees with protobuf-es, and bad bytes are refused, not stored.
 import { describe, expect, it } from "@jest/globals";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { RecordSchema } from "@fizz/proto";
-import { encodedFromBytes, indexOf, scanRecord, splitBodies } from "./record-bytes.js";
+import { RecordSchema, StoreBatchRequestSchema } from "@fizz/proto";
+import { batchOf, encodedFromBytes, forEachRecord, indexOf, scanRecord, splitBodies } from "./record-bytes.js";
 import { record } from "./__fixtures__/records.js";
 
 const bin = (r: ReturnType<typeof record>) => toBinary(RecordSchema, r);
@@ -61,5 +61,18 @@ describe("record bytes", () => {
     const truncated = bin(record()).subarray(0, 20);
     expect(scanRecord(truncated)).toBeUndefined();
     expect(() => encodedFromBytes(truncated)).toThrow();
+  });
+
+  it("builds batches protobuf-es reads, and walks them record by record", () => {
+    // Sizes on both sides of one- and two-byte length prefixes.
+    const rs = [record(), record({ requestBody: new Uint8Array(200).fill(1) }), record({ responseBody: new Uint8Array(20_000) })];
+    const batch = batchOf(rs.map(bin));
+    expect(fromBinary(StoreBatchRequestSchema, batch).records).toEqual(rs);
+    const seen: string[] = [];
+    expect(forEachRecord(batch, (s, e) => seen.push(fromBinary(RecordSchema, batch.subarray(s, e)).requestId))).toBe(3);
+    expect(seen).toEqual(rs.map((r) => r.requestId));
+    expect(forEachRecord(batch.subarray(0, batch.length - 1))).toBe(-1);
+    expect(forEachRecord(new Uint8Array([0x12, 0]))).toBe(-1);
+    expect(forEachRecord(new Uint8Array(0))).toBe(0);
   });
 });

@@ -35,18 +35,57 @@ const F_RETENTION = 18;
 
 const utf8 = new TextDecoder();
 
-/** Views of each `records` (field 1) entry of StoreBatchRequest binary; undefined if it holds anything else. */
+/**
+ * Calls `each(start, end)` for every `records` (field 1) entry of a StoreBatchRequest binary and
+ * returns how many there are; -1 (after calling `each` for those before) if it holds anything else.
+ */
+export function forEachRecord(batch: Uint8Array, each?: (start: number, end: number) => void): number {
+  const r = new Reader(batch);
+  let n = 0;
+  while (r.pos < batch.length) {
+    if (r.varint() !== ((1 << 3) | 2)) return -1; // field 1, length-delimited (the only field)
+    const len = r.varint();
+    if (len < 0 || r.pos + len > batch.length) return -1;
+    each?.(r.pos, r.pos + len);
+    r.pos += len;
+    n++;
+  }
+  return n;
+}
+
+/** Views of each `records` entry of StoreBatchRequest binary; undefined if it holds anything else. */
 export function recordSlices(batch: Uint8Array): Uint8Array[] | undefined {
   const out: Uint8Array[] = [];
-  const r = new Reader(batch);
-  while (r.pos < batch.length) {
-    if (r.varint() !== ((1 << 3) | 2)) return undefined; // field 1, length-delimited (the only field)
-    const len = r.varint();
-    if (len < 0 || r.pos + len > batch.length) return undefined;
-    out.push(batch.subarray(r.pos, r.pos + len));
-    r.pos += len;
+  return forEachRecord(batch, (s, e) => out.push(batch.subarray(s, e))) < 0 ? undefined : out;
+}
+
+/** A StoreBatchRequest binary holding `records` (field 1 entries), as a store keeps a batch. */
+export function batchOf(records: readonly Uint8Array[]): Buffer {
+  let size = 0;
+  for (const b of records) size += framedSize(b.length);
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const b of records) {
+    out[at++] = (1 << 3) | 2;
+    at = putVarint(out, at, b.length);
+    out.set(b, at);
+    at += b.length;
   }
   return out;
+}
+
+const varintSize = (n: number) => (n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5);
+
+/** Bytes a record of `len` bytes takes in a batch: tag, length prefix and the record. */
+export const framedSize = (len: number) => 1 + varintSize(len) + len;
+
+function putVarint(b: Buffer, at: number, n: number): number {
+  while (n >= 0x80) {
+    b[at++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  b[at++] = n;
+  return at;
 }
 
 class Reader {
@@ -55,13 +94,28 @@ class Reader {
 
   /** A varint as a number (exact up to 2^53); -1 when truncated or too long. */
   varint(): number {
-    let n = 0;
-    for (let shift = 0; shift < 64; shift += 7) {
-      if (this.pos >= this.buf.length) return -1;
-      const b = this.buf[this.pos++]!;
-      n += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return n;
+    const buf = this.buf;
+    let pos = this.pos;
+    if (pos >= buf.length) return -1;
+    // Tags and most lengths are one byte: that case is kept short (scanning is the store's hot path).
+    let b = buf[pos++]!;
+    if (b < 0x80) {
+      this.pos = pos;
+      return b;
     }
+    let n = b & 0x7f;
+    let scale = 128;
+    for (let i = 1; i < 10; i++) {
+      if (pos >= buf.length) break;
+      b = buf[pos++]!;
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = pos;
+        return n;
+      }
+      scale *= 128;
+    }
+    this.pos = pos;
     return -1;
   }
 }
@@ -102,27 +156,42 @@ function name(slot: number, bytes: Uint8Array, start: number, end: number): stri
 const NO_BODIES: BodyRange[] = [];
 
 /**
- * The index fields and body ranges of a Record binary; undefined when it is malformed. Body ranges
- * are collected only when `withBodies` (storing needs the index alone).
+ * Where a Record binary's index fields sit, filled in place by `scanFields` (one reused object, so
+ * a store indexing a whole batch allocates nothing per record but the request id string).
  */
-export function scanRecord(bytes: Uint8Array, withBodies = true): { index: RecordIndex; bodies: BodyRange[] } | undefined {
-  const index: RecordIndex = { requestId: "", function: "", namespace: "", trigger: "", timestampMs: 0, status: 0, retentionSeconds: 0 };
-  const bodies: BodyRange[] = withBodies ? [] : NO_BODIES;
+export class RecordFields {
+  idStart = 0;
+  idEnd = 0;
+  /** [start, end) of function, namespace, trigger; start = end = 0 when absent. */
+  readonly names = new Int32Array(6);
+  timestampMs = 0;
+  status = 0;
+  retentionSeconds = 0;
+}
+
+/**
+ * Reads the index fields of the Record binary bytes[start, end) into `out`; false when it is
+ * malformed. Body ranges are pushed to `bodies` when given (storing needs the index alone).
+ */
+export function scanFields(bytes: Uint8Array, start: number, end: number, out: RecordFields, bodies?: BodyRange[]): boolean {
+  out.idStart = out.idEnd = out.timestampMs = out.status = out.retentionSeconds = 0;
+  out.names.fill(0);
   const r = new Reader(bytes);
-  while (r.pos < bytes.length) {
-    const start = r.pos;
+  r.pos = start;
+  while (r.pos < end) {
+    const at = r.pos;
     const tag = r.varint();
-    if (tag <= 0) return undefined;
+    if (tag <= 0) return false;
     const field = Math.floor(tag / 8);
     switch (tag & 7) {
       case 0: {
         const v = r.varint();
-        if (v < 0) return undefined;
+        if (v < 0) return false;
         // int32/int64 fields: negative values arrive as 10-byte two's complement; treat as unset.
         const value = v > Number.MAX_SAFE_INTEGER ? 0 : v;
-        if (field === F_TIMESTAMP) index.timestampMs = value;
-        else if (field === F_STATUS) index.status = value;
-        else if (field === F_RETENTION) index.retentionSeconds = value;
+        if (field === F_TIMESTAMP) out.timestampMs = value;
+        else if (field === F_STATUS) out.status = value;
+        else if (field === F_RETENTION) out.retentionSeconds = value;
         break;
       }
       case 1:
@@ -133,21 +202,51 @@ export function scanRecord(bytes: Uint8Array, withBodies = true): { index: Recor
         break;
       case 2: {
         const len = r.varint();
-        if (len < 0 || r.pos + len > bytes.length) return undefined;
+        if (len < 0 || r.pos + len > end) return false;
         const s = r.pos;
         r.pos += len;
-        if (field === F_REQUEST_ID) index.requestId = text(bytes, s, r.pos);
-        else if (field === F_FUNCTION) index.function = name(0, bytes, s, r.pos);
-        else if (field === F_NAMESPACE) index.namespace = name(1, bytes, s, r.pos);
-        else if (field === F_TRIGGER) index.trigger = name(2, bytes, s, r.pos);
-        else if (withBodies && (field === F_REQUEST_BODY || field === F_RESPONSE_BODY)) bodies.push({ field, start, data: s, end: r.pos });
+        if (field === F_REQUEST_ID) (out.idStart = s), (out.idEnd = r.pos);
+        else if (field >= F_FUNCTION && field <= F_TRIGGER) (out.names[(field - F_FUNCTION) * 2] = s), (out.names[(field - F_FUNCTION) * 2 + 1] = r.pos);
+        else if (bodies && (field === F_REQUEST_BODY || field === F_RESPONSE_BODY)) bodies.push({ field, start: at, data: s, end: r.pos });
         break;
       }
       default:
-        return undefined;
+        return false;
     }
-    if (r.pos > bytes.length) return undefined;
+    if (r.pos > end) return false;
   }
+  return true;
+}
+
+/** Slot 0: function, 1: namespace, 2: trigger of the last scan, as a string. */
+export function nameOf(f: RecordFields, bytes: Uint8Array, slot: number): string {
+  const s = f.names[slot * 2]!;
+  const e = f.names[slot * 2 + 1]!;
+  return s === e ? "" : name(slot, bytes, s, e);
+}
+
+/** The request id of the last scan. */
+export const requestIdOf = (f: RecordFields, bytes: Uint8Array): string => text(bytes, f.idStart, f.idEnd);
+
+const scratch = new RecordFields();
+
+/**
+ * The index fields and body ranges of a Record binary; undefined when it is malformed. Body ranges
+ * are collected only when `withBodies`.
+ */
+export function scanRecord(bytes: Uint8Array, withBodies = true): { index: RecordIndex; bodies: BodyRange[] } | undefined {
+  const bodies: BodyRange[] = withBodies ? [] : NO_BODIES;
+  if (!scanFields(bytes, 0, bytes.length, scratch, withBodies ? bodies : undefined)) return undefined;
+  const f = scratch;
+  const index: RecordIndex = {
+    requestId: requestIdOf(f, bytes),
+    function: nameOf(f, bytes, 0),
+    namespace: nameOf(f, bytes, 1),
+    trigger: nameOf(f, bytes, 2),
+    timestampMs: f.timestampMs,
+    status: f.status,
+    retentionSeconds: f.retentionSeconds,
+  };
   return { index, bodies };
 }
 

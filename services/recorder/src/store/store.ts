@@ -23,6 +23,12 @@ export interface RecordStore {
   open(): Promise<void>;
   /** Stores (or replaces, by request id) normalized records; returns how many were stored. */
   put(records: readonly EncodedRecord[]): Promise<number>;
+  /**
+   * Stores a StoreBatchRequest binary (at most MAX_BATCH records) as it is, when the store can keep
+   * whole batches; undefined, storing nothing, when its records need `put`'s per-record path
+   * (fields to fill in, or invalid ones to report).
+   */
+  putBatch?(batch: Uint8Array): Promise<number | undefined>;
   get(requestId: string): Promise<RecordMsg | undefined>;
   /** Newest first, bodies left out. */
   list(filter: ListFilter): Promise<RecordMsg[]>;
@@ -79,6 +85,7 @@ export interface ResolvedFilter {
   sinceMs: number;
   untilMs: number;
   limit: number;
+  status(code: number): boolean;
   matches(r: RecordIndex): boolean;
 }
 
@@ -97,6 +104,7 @@ export function resolveFilter(f: ListFilter): ResolvedFilter {
     sinceMs,
     untilMs,
     limit,
+    status,
     matches: (r) => {
       const ts = r.timestampMs;
       return (

@@ -58,6 +58,9 @@ describe("encodeStoreBatch", () => {
     ["every field set", [full]],
     ["every field at its default", [empty]],
     ["a mix, large values", [full, empty, { ...full, requestId: "r2", status: -1, timestampMs: -5, durationMs: -0.5, url: "x".repeat(20_000), responseBody: new Uint8Array(70_000).fill(7) }]],
+    // Lengths are patched in after the content: entries and records longer than their reserved
+    // length bytes (headers 200 and 20 000 bytes long with no body), and a multi-byte one.
+    ["headers longer than their reserved length bytes", [{ ...empty, requestHeaders: { "x-a": "a".repeat(200), "x-b": "b".repeat(20_000), "x-ü": "é".repeat(70) } }, full]],
   ];
   it.each(cases)("decodes with protobuf-es to the same records: %s", (_, rs) => {
     const expected = viaProtobufEs(rs);
@@ -68,6 +71,8 @@ describe("encodeStoreBatch", () => {
   it("writes the same bytes as protobuf-es for plain ASCII records", () => {
     const r = { ...full, requestHeaders: { a: "1" }, responseHeaders: {}, url: "/x" };
     expect(Buffer.from(encodeStoreBatch([r]))).toEqual(Buffer.from(toBinary(StoreBatchRequestSchema, viaProtobufEs([r]))));
+    const long = { ...r, requestHeaders: { a: "1".repeat(300) }, responseHeaders: { b: "2".repeat(20_000) } };
+    expect(Buffer.from(encodeStoreBatch([long, empty]))).toEqual(Buffer.from(toBinary(StoreBatchRequestSchema, viaProtobufEs([long, empty]))));
   });
 
   it("records headers as node gives them: repeats joined, redacted names replaced, undefined skipped", () => {
@@ -95,5 +100,16 @@ describe("encodeStoreBatch", () => {
     expect(fromBinary(StoreBatchRequestSchema, w.take())).toEqual(viaProtobufEs([empty, full]));
     // The next batch has a buffer of its own: the one handed over (maybe still being sent) is untouched.
     expect(fromBinary(StoreBatchRequestSchema, first)).toEqual(viaProtobufEs(rs));
+  });
+
+  it("leaves out a record past the byte limit it is given, and keeps what was added before", () => {
+    const w = new BatchWriter(64);
+    const took = w.add(full);
+    expect(took).toBe(encodeStoreBatch([full]).length);
+    expect(w.add(full, took - 1)).toBe(-1);
+    expect([w.count, w.bytes]).toEqual([1, took]);
+    expect(w.add(empty, 0)).toBe(-1);
+    expect(w.add(full, took)).toBe(took);
+    expect(fromBinary(StoreBatchRequestSchema, w.take())).toEqual(viaProtobufEs([full, full]));
   });
 });

@@ -1,19 +1,21 @@
 // Hand-written protobuf encoding of a StoreBatchRequest (fizz.v1.Record, see proto/fizz/v1/recorder.proto).
 // Why: protobuf-es's reflective create()+toBinary() was ~16% of the router's busy time at 100% sampling.
-// Each record is sized once and written straight into the open batch's buffer when its response
-// finishes, so nothing per record outlives the request (records held until shipping were promoted
-// to the old generation and cost more in GC than the encoding itself). Headers are read from the
+// Each record is written straight into the open batch's buffer when its response finishes, so
+// nothing per record outlives the request (records held until shipping were promoted to the old
+// generation and cost more in GC than the encoding itself). Headers are read from the
 // request/response objects as they are, redacted while written: no per-record maps.
-// Like protobuf-es, fields holding their proto3 default are left out. Keep the field numbers in sync with
-// the proto; encode.test.ts checks the bytes decode with protobuf-es to the same records.
+// One pass: lengths are not measured ahead but patched in after the content is written (a
+// sizing pass walked every header twice more; bench/record-path). Writes past the buffer's end
+// are dropped, and the record is written again into a larger buffer.
+// Like protobuf-es, fields holding their proto3 default are left out, and varints are minimal.
+// Keep the field numbers in sync with the proto; encode.test.ts checks the bytes decode with
+// protobuf-es to the same records (and are the same bytes for ASCII records).
 import type { PendingRecord, RecordHeaders } from "./recording.js";
 import { REDACTED } from "./recording.js";
 
 const LEN = 2;
 const EMPTY = Buffer.alloc(0);
 const I64 = 1;
-
-const tag = (field: number, wire: number) => (field << 3) | wire;
 
 function varintSize(v: number): number {
   if (v < 0) return 10; // negative int32/int64: sign-extended to 64 bits
@@ -25,6 +27,7 @@ function varintSize(v: number): number {
   return n;
 }
 
+// Index stores past a Buffer's end are no-ops: callers detect the overflow from the offset.
 function writeVarint(buf: Buffer, off: number, v: number): number {
   if (v < 0) {
     let b = BigInt.asUintN(64, BigInt(v));
@@ -43,94 +46,56 @@ function writeVarint(buf: Buffer, off: number, v: number): number {
   return off;
 }
 
-/** Bytes of a length-delimited field whose content is `n` bytes (tags of fields 16+ take two bytes). */
-const lenField = (field: number, n: number) => (field >= 16 ? 2 : 1) + varintSize(n) + n;
+const writeTag = (buf: Buffer, off: number, field: number, wire: number) => writeVarint(buf, off, (field << 3) | wire);
 
-// Short ASCII strings (most header names and values, ids, paths) are measured and copied in JS:
-// Buffer.byteLength and buf.write cost more in call overhead than the copy itself.
-const SHORT = 64;
-
-function utf8Length(s: string): number {
-  if (s.length > SHORT) return Buffer.byteLength(s);
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return Buffer.byteLength(s);
-  return s.length;
-}
-
-function writeUtf8(buf: Buffer, off: number, s: string): number {
-  const n = s.length;
-  if (n > SHORT) return off + buf.write(s, off);
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x80) return off + buf.write(s, off); // rewrites from the start, as UTF-8
-    buf[off + i] = c;
-  }
-  return off + n;
-}
-
-function strSize(field: number, s: string): number {
-  return s.length === 0 ? 0 : lenField(field, utf8Length(s));
-}
-
-/** A header's recorded value: repeats joined with ", ", redacted names replaced; undefined skips it. */
-function headerValue(v: string | string[] | undefined, k: string, redact: ReadonlySet<string> | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  if (redact !== undefined && redact.has(k)) return REDACTED;
-  return typeof v === "string" ? v : v.join(", ");
-}
-
-function mapSize(field: number, m: RecordHeaders, redact: ReadonlySet<string> | undefined): number {
-  let n = 0;
-  for (const k in m) {
-    const v = headerValue(m[k], k, redact);
-    if (v !== undefined) n += lenField(field, entrySize(k, v));
-  }
-  return n;
-}
-
-function entrySize(k: string, v: string): number {
-  return strSize(1, k) + strSize(2, v);
-}
-
-/** Bytes of one Record's content (without its tag and length in the batch). */
-export function recordSize(r: PendingRecord): number {
-  return (
-    strSize(1, r.requestId) +
-    strSize(2, r.function) +
-    strSize(3, r.namespace) +
-    strSize(4, r.trigger) +
-    strSize(5, r.recorder) +
-    (Math.trunc(r.timestampMs) === 0 ? 0 : 1 + varintSize(Math.trunc(r.timestampMs))) +
-    strSize(7, r.method) +
-    strSize(8, r.url) +
-    mapSize(9, r.requestHeaders, r.redact) +
-    (r.requestBody.length === 0 ? 0 : lenField(10, r.requestBody.length)) +
-    (r.requestBodyTruncated ? 2 : 0) +
-    ((r.status | 0) === 0 ? 0 : 1 + varintSize(r.status | 0)) +
-    mapSize(13, r.responseHeaders, r.redact) +
-    (r.responseBody.length === 0 ? 0 : lenField(14, r.responseBody.length)) +
-    (r.responseBodyTruncated ? 2 : 0) +
-    (r.durationMs === 0 ? 0 : 2 + 8) +
-    strSize(17, r.traceId) +
-    (Math.trunc(r.retentionSeconds) === 0 ? 0 : 2 + varintSize(Math.trunc(r.retentionSeconds)))
-  );
-}
-
-function writeTag(buf: Buffer, off: number, field: number, wire: number): number {
-  return writeVarint(buf, off, tag(field, wire));
-}
-
+/**
+ * A string field. Short ASCII strings (most header names and values, ids, paths) are copied in
+ * JS in the same loop that checks them, behind a one-byte length: Buffer.byteLength and
+ * buf.write cost more in call overhead than the copy itself.
+ */
 function writeStr(buf: Buffer, off: number, field: number, s: string): number {
-  if (s.length === 0) return off;
-  off = writeTag(buf, off, field, LEN);
-  off = writeVarint(buf, off, utf8Length(s));
-  return writeUtf8(buf, off, s);
+  const n = s.length;
+  if (n === 0) return off;
+  if (n < 128) {
+    const at = writeTag(buf, off, field, LEN);
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) return writeLongStr(buf, off, field, s);
+      buf[at + 1 + i] = c;
+    }
+    buf[at] = n;
+    return at + 1 + n;
+  }
+  return writeLongStr(buf, off, field, s);
+}
+
+function writeLongStr(buf: Buffer, off: number, field: number, s: string): number {
+  const len = Buffer.byteLength(s);
+  off = writeVarint(buf, writeTag(buf, off, field, LEN), len);
+  if (off + len <= buf.length) buf.write(s, off);
+  return off + len;
+}
+
+/**
+ * Content written at `start` up to `end` gets its length in front of it: one byte is reserved
+ * there; longer content moves up to make room for its length's varint.
+ */
+function patchLength(buf: Buffer, lenAt: number, end: number): number {
+  const size = end - lenAt - 1;
+  if (size < 128) {
+    buf[lenAt] = size;
+    return end;
+  }
+  const extra = varintSize(size) - 1;
+  if (end + extra <= buf.length) buf.copyWithin(lenAt + 1 + extra, lenAt + 1, end);
+  writeVarint(buf, lenAt, size);
+  return end + extra;
 }
 
 function writeBytes(buf: Buffer, off: number, field: number, b: Uint8Array): number {
   if (b.length === 0) return off;
-  off = writeTag(buf, off, field, LEN);
-  off = writeVarint(buf, off, b.length);
-  buf.set(b, off);
+  off = writeVarint(buf, writeTag(buf, off, field, LEN), b.length);
+  if (off + b.length <= buf.length) buf.set(b, off);
   return off + b.length;
 }
 
@@ -146,14 +111,14 @@ function writeBool(buf: Buffer, off: number, field: number, v: boolean): number 
   return off + 1;
 }
 
+/** Headers one entry per name: repeats joined with ", ", redacted names replaced, undefined skipped. */
 function writeMap(buf: Buffer, off: number, field: number, m: RecordHeaders, redact: ReadonlySet<string> | undefined): number {
   for (const k in m) {
-    const v = headerValue(m[k], k, redact);
+    const v = m[k];
     if (v === undefined) continue;
-    off = writeTag(buf, off, field, LEN);
-    off = writeVarint(buf, off, entrySize(k, v));
-    off = writeStr(buf, off, 1, k);
-    off = writeStr(buf, off, 2, v);
+    const value = redact !== undefined && redact.has(k) ? REDACTED : typeof v === "string" ? v : v.join(", ");
+    const lenAt = writeTag(buf, off, field, LEN);
+    off = patchLength(buf, lenAt, writeStr(buf, writeStr(buf, lenAt + 1, 1, k), 2, value));
   }
   return off;
 }
@@ -176,14 +141,12 @@ function writeRecord(buf: Buffer, off: number, r: PendingRecord): number {
   off = writeBool(buf, off, 15, r.responseBodyTruncated);
   if (r.durationMs !== 0) {
     off = writeTag(buf, off, 16, I64);
-    off = buf.writeDoubleLE(r.durationMs, off);
+    if (off + 8 <= buf.length) buf.writeDoubleLE(r.durationMs, off);
+    off += 8;
   }
   off = writeStr(buf, off, 17, r.traceId);
   return writeInt(buf, off, 18, Math.trunc(r.retentionSeconds));
 }
-
-/** Bytes a record of content size `size` takes in a StoreBatchRequest (field 1, length-delimited). */
-export const entryBytes = (size: number) => lenField(1, size);
 
 /**
  * A StoreBatchRequest being built: records are appended as they finish into one growing buffer,
@@ -204,20 +167,34 @@ export class BatchWriter {
     return this.off;
   }
 
-  /** Appends `r`; `size` is recordSize(r) when the caller already has it. */
-  add(r: PendingRecord, size = recordSize(r)): void {
-    const need = this.off + entryBytes(size);
-    if (need > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2, this.startBytes));
-      this.buf.copy(grown, 0, 0, this.off);
-      this.buf = grown;
+  /**
+   * Appends `r` (field 1 of the batch, length-delimited) unless that takes more than `limit`
+   * bytes; returns the bytes it took, or -1 when it was left out.
+   */
+  add(r: PendingRecord, limit = Infinity): number {
+    if (this.buf.length === 0 && this.startBytes > 0) this.buf = Buffer.allocUnsafe(this.startBytes);
+    // Room for the length in front; a guess (right unless headers are huge) that saves a move.
+    const reserve = varintSize(r.requestBody.length + r.responseBody.length + r.url.length + 1024);
+    for (;;) {
+      const buf = this.buf;
+      const start = this.off + 1 + reserve;
+      const end = writeRecord(buf, start, r);
+      const size = end - start;
+      const lenBytes = varintSize(size);
+      const total = end + lenBytes - reserve;
+      if (Math.max(end, total) > buf.length) {
+        this.grow(Math.max(end, total));
+        continue;
+      }
+      if (total - this.off > limit) return -1;
+      if (lenBytes !== reserve) buf.copyWithin(start + lenBytes - reserve, start, end);
+      buf[this.off] = (1 << 3) | LEN;
+      writeVarint(buf, this.off + 1, size);
+      const took = total - this.off;
+      this.off = total;
+      this.count++;
+      return took;
     }
-    let off = writeTag(this.buf, this.off, 1, LEN);
-    off = writeVarint(this.buf, off, size);
-    const end = writeRecord(this.buf, off, r);
-    if (end !== off + size) throw new Error(`encodeStoreBatch: wrote ${end - off} bytes of a record, sized ${size}`);
-    this.off = end;
-    this.count++;
   }
 
   /** The batch so far; the next record starts a new buffer (allocated then, so idle holds none). */
@@ -228,6 +205,12 @@ export class BatchWriter {
     this.off = 0;
     this.count = 0;
     return out;
+  }
+
+  private grow(need: number): void {
+    const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2, this.startBytes));
+    this.buf.copy(grown, 0, 0, this.off);
+    this.buf = grown;
   }
 }
 

@@ -5,17 +5,14 @@ import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { create } from "@bufbuild/protobuf";
-import { FunctionSchema, HTTPTriggerSchema, RecorderSchema, RecorderService, ReportUnreachableResponseSchema, type Record as Rec } from "@fizz/proto";
+import { FunctionSchema, HTTPTriggerSchema, RecorderSchema, RecorderService, type Record as Rec } from "@fizz/proto";
 import { FizzError, silentLogger } from "@fizz/common";
 import { bind, startRpcServer, type RpcServer } from "@fizz/rpc";
 import { recorderClient, type RecorderClient } from "@fizz/clients";
-import { WarmCache } from "../cache/warm.js";
 import { RouteTable } from "../routes/table.js";
-import { Proxy } from "../proxy.js";
-import { Taps } from "../taps.js";
-import { buildServer } from "../server.js";
 import { RecorderIndex } from "./selector.js";
 import { Shipper } from "./shipper.js";
+import { staticFront } from "./static-front.js";
 
 const BIG = "x".repeat(5000);
 let upstream: http.Server;
@@ -43,30 +40,14 @@ function listen(server: http.Server | net.Server): Promise<string> {
 }
 
 /** A router front over the table whose shipper talks to `recorderAddr`. */
-async function front(recorderAddr: string, recorders = index) {
+async function front(recorderAddr: string, recorders = index, fnAddr = () => upAddr) {
   const client = recorderClient(recorderAddr);
   clients.push(client);
   const shipper = new Shipper(client, silentLogger, { flushIntervalMs: 20, timeoutMs: 300 });
   shipper.start();
-  const proxy = new Proxy({
-    table: () => table,
-    cache: new WarmCache(async () => ({ address: upAddr, functionResourceVersion: "4" }) as never),
-    executor: { reportUnreachable: async () => create(ReportUnreachableResponseSchema) },
-    taps: new Taps({ tapServices: async () => ({}) as never }, 60_000, silentLogger),
-    maxBodyBytes: 1 << 20,
-    retry: { attempts: 3, initialBackoffMs: 1 },
-    log: silentLogger,
-    recorders: () => recorders,
-    shipper,
-  });
-  const app = buildServer({ proxy, maxBodyBytes: 1 << 20, ready: () => true, debug: () => ({}), stats: () => shipper.snapshot() });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  closers.push(async () => {
-    await shipper.stop();
-    await app.close();
-    await proxy.close();
-  });
-  return { base: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, shipper };
+  const f = await staticFront({ table, address: fnAddr, recorders, shipper });
+  closers.push(() => f.close());
+  return { base: f.base, shipper };
 }
 
 /** The raw response bytes (status line, headers, body) minus the per-response Date and request id. */
@@ -95,6 +76,17 @@ async function waitFor<T>(what: () => T | undefined, ms = 3000): Promise<T> {
   }
 }
 
+/** STREAMED in separate writes a tick apart, so the router gets it in many socket reads. */
+const STREAMED = Array.from({ length: 40 }, (_, i) => `chunk ${i} `.padEnd(200, String.fromCharCode(97 + (i % 26)))).join("");
+async function stream(res: http.ServerResponse): Promise<void> {
+  res.writeHead(200, { "content-type": "text/plain" });
+  for (let i = 0; i < STREAMED.length; i += 200) {
+    await new Promise<void>((r) => res.write(STREAMED.slice(i, i + 200), () => setImmediate(r)));
+  }
+  res.end();
+}
+const cutIds: string[] = [];
+
 const findRecord = (id: string) => waitFor(() => stored.find((r) => r.requestId === id));
 
 beforeAll(async () => {
@@ -103,6 +95,12 @@ beforeAll(async () => {
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const got = Buffer.concat(chunks).toString();
+      if (req.url?.startsWith("/stream")) return void stream(res);
+      if (req.url?.startsWith("/cut")) {
+        cutIds.push(String(req.headers["x-fizz-request-id"]));
+        res.writeHead(200, { "content-type": "text/plain" });
+        return void res.write("partial", () => res.destroy());
+      }
       if (req.url?.startsWith("/fixed")) {
         res.writeHead(201, [["content-type", "text/plain"], ["set-cookie", "a=1"], ["set-cookie", "b=2"], ["x-multi", "m"]].flat());
         return res.end(`fixed:${got.length}:${BIG}`);
@@ -216,6 +214,41 @@ describe("recording", () => {
     expect(r.requestHeaders["x-keep"]).toBe("k");
     expect(r.responseHeaders["set-cookie"]).toBe("[redacted]");
     expect(JSON.stringify(r.requestHeaders)).not.toContain("s3cret");
+  });
+
+  it("records a response that arrives in many chunks byte for byte, also while other responses stream", async () => {
+    const { base } = await front(rpc.address);
+    const all = await Promise.all(Array.from({ length: 8 }, () => fetch(`${base}/rec/stream`)));
+    for (const res of all) {
+      expect(await res.text()).toBe(STREAMED);
+      const r = await findRecord(res.headers.get("x-fizz-request-id")!);
+      expect(Buffer.from(r.responseBody).toString()).toBe(STREAMED);
+      expect(r.responseBodyTruncated).toBe(false);
+    }
+  });
+
+  it("records the router's own answer when the function is unreachable, with no upstream head or body", async () => {
+    const dead = net.createServer();
+    const deadAddr = await listen(dead);
+    await new Promise((r) => dead.close(r));
+    const { base } = await front(rpc.address, index, () => deadAddr);
+    const res = await fetch(`${base}/rec/x`, { headers: { authorization: "Bearer t" } });
+    expect(res.status).toBe(502);
+    const r = await findRecord(res.headers.get("x-fizz-request-id")!);
+    expect(r).toMatchObject({ status: 502, responseHeaders: {}, responseBodyTruncated: false, url: "/rec/x" });
+    expect(r.responseBody.length).toBe(0);
+    expect(r.requestHeaders.authorization).toBe("[redacted]");
+  });
+
+  it("does not record a response the function cut off midway", async () => {
+    const { base } = await front(rpc.address);
+    await expect(fetch(`${base}/rec/cut`).then((r) => r.text())).rejects.toThrow();
+    expect(cutIds).toHaveLength(1);
+    // Records ship in order: once a later one is stored, the cut one would have been too.
+    const later = await fetch(`${base}/rec/after-cut`);
+    await later.text();
+    await findRecord(later.headers.get("x-fizz-request-id")!);
+    expect(stored.some((r) => r.requestId === cutIds[0])).toBe(false);
   });
 
   it("sample rate 0.5 records roughly half", async () => {

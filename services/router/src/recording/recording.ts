@@ -32,69 +32,95 @@ export interface PendingRecord {
   redact?: ReadonlySet<string>;
 }
 
-/** A body copy bounded at `max` bytes; bytes past it only set `truncated`. */
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * A body kept up to `max` bytes; bytes past it only set `truncated`. Most bodies are one chunk,
+ * held as it is. With `copy` false chunks are kept by reference: undici's response chunks are
+ * views of the socket's read buffers, which node allocates per read and never reuses (undici 7,
+ * client-h1 execute/wasm_on_body), and nothing writes to them.
+ */
 export class BodyCopy {
-  private chunks: Buffer[] = [];
+  private first: Uint8Array = NO_BYTES;
+  private more: Buffer[] | undefined;
   private size = 0;
   truncated = false;
 
-  constructor(private readonly max: number) {}
+  constructor(
+    private readonly max: number,
+    private readonly copy = true,
+  ) {}
 
   add(chunk: Buffer): void {
     const room = this.max - this.size;
     if (chunk.length > room) this.truncated = true;
     if (room <= 0) return;
-    const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    // Copied: upstream chunks may be views into buffers that get reused.
-    this.chunks.push(Buffer.from(part));
+    let part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    if (this.copy) part = Buffer.from(part);
+    if (this.size === 0) this.first = part;
+    else (this.more ??= []).push(part);
     this.size += part.length;
   }
 
-  reset(): void {
-    this.chunks = [];
-    this.size = 0;
-    this.truncated = false;
-  }
-
   bytes(): Uint8Array {
-    return this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
-  }
-
-  get length(): number {
-    return this.size;
+    return this.more ? Buffer.concat([this.first, ...this.more], this.size) : this.first;
   }
 }
 
 /**
  * One sampled request/response pair being captured: the request body as it streams upstream,
- * the response head and body as they stream to the client. Never changes either.
+ * the response head and body as they stream to the client. Never changes either. It is its own
+ * PendingRecord: finish() fills the last fields and the shipper encodes straight from them, so a
+ * recorded request allocates this object and a response BodyCopy per pair (bench/record-path).
  */
-export class Recording {
-  readonly request: BodyCopy;
-  readonly response: BodyCopy;
+export class Recording implements PendingRecord {
+  readonly function: string;
+  readonly namespace: string;
+  readonly trigger: string;
+  readonly recorder: string;
+  readonly timestampMs = Date.now();
+  readonly traceId: string;
+  readonly retentionSeconds: number;
+  readonly redact: ReadonlySet<string>;
+  requestBody: Uint8Array = NO_BYTES;
+  requestBodyTruncated = false;
+  status = 0;
+  responseHeaders: RecordHeaders = NO_HEADERS;
+  responseBody: Uint8Array = NO_BYTES;
+  responseBodyTruncated = false;
+  durationMs = 0;
   private readonly started = performance.now();
-  private readonly timestampMs = Date.now();
-  private status = 0;
-  private responseHeaders: IncomingHttpHeaders | undefined;
+  /** Only for requests with a body (tee). */
+  private request: BodyCopy | undefined;
+  /** Set by the upstream head; each attempt starts over. */
+  private response: BodyCopy | undefined;
+  private readonly maxBody: number;
 
   constructor(
-    readonly recorder: RecorderInfo,
-    private readonly requestId: string,
-    private readonly fn: FnInfo,
-    private readonly triggerKey: string | undefined,
-    private readonly method: string,
-    private readonly url: string,
-    private readonly requestHeaders: IncomingHttpHeaders,
+    recorder: RecorderInfo,
+    readonly requestId: string,
+    fn: FnInfo,
+    triggerKey: string | undefined,
+    readonly method: string,
+    readonly url: string,
+    readonly requestHeaders: IncomingHttpHeaders,
   ) {
-    this.request = new BodyCopy(recorder.maxBodyBytes);
-    this.response = new BodyCopy(recorder.maxBodyBytes);
+    this.function = fn.name;
+    this.namespace = fn.namespace;
+    this.trigger = triggerKey === undefined ? "" : triggerKey.slice(triggerKey.indexOf("/") + 1);
+    this.recorder = recorder.name;
+    this.retentionSeconds = recorder.retentionSeconds;
+    this.redact = recorder.redact;
+    this.maxBody = recorder.maxBodyBytes;
+    const tp = requestHeaders.traceparent;
+    this.traceId = typeof tp === "string" && tp.length >= 35 ? tp.slice(3, 35) : "";
   }
 
   /** Wraps a request body so every chunk undici pulls is copied (same pace, same bytes). */
   async *tee(body: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    this.request.reset(); // a retried attempt starts over
+    const copy = (this.request = new BodyCopy(this.maxBody)); // a retried attempt starts over
     for await (const chunk of body) {
-      this.request.add(chunk);
+      copy.add(chunk);
       yield chunk;
     }
   }
@@ -102,35 +128,28 @@ export class Recording {
   onHead(status: number, headers: IncomingHttpHeaders): void {
     this.status = status;
     this.responseHeaders = headers;
-    this.response.reset();
+    this.response = new BodyCopy(this.maxBody, false);
   }
 
-  /** The pair as sent; `finalStatus` is what the client got (router errors have no upstream head). */
+  onData(chunk: Buffer): void {
+    this.response!.add(chunk);
+  }
+
+  /** Completes the pair; `finalStatus` is what the client got (router errors have no upstream head). */
   finish(finalStatus: number): PendingRecord {
-    const r = this.recorder;
     const routerAnswered = this.status === 0 || this.status !== finalStatus;
-    const tp = this.requestHeaders.traceparent;
-    const traceId = typeof tp === "string" && tp.length >= 35 ? tp.slice(3, 35) : "";
-    return {
-      requestId: this.requestId,
-      function: this.fn.name,
-      namespace: this.fn.namespace,
-      trigger: this.triggerKey === undefined ? "" : this.triggerKey.slice(this.triggerKey.indexOf("/") + 1),
-      recorder: r.name,
-      timestampMs: this.timestampMs,
-      method: this.method,
-      url: this.url,
-      requestHeaders: this.requestHeaders,
-      requestBody: this.request.bytes(),
-      requestBodyTruncated: this.request.truncated,
-      status: finalStatus,
-      responseHeaders: routerAnswered || !this.responseHeaders ? NO_HEADERS : this.responseHeaders,
-      responseBody: routerAnswered ? new Uint8Array(0) : this.response.bytes(),
-      responseBodyTruncated: routerAnswered ? false : this.response.truncated,
-      durationMs: performance.now() - this.started,
-      traceId,
-      retentionSeconds: r.retentionSeconds,
-      redact: r.redact,
-    };
+    this.status = finalStatus;
+    if (this.request) {
+      this.requestBody = this.request.bytes();
+      this.requestBodyTruncated = this.request.truncated;
+    }
+    if (routerAnswered || !this.response) {
+      this.responseHeaders = NO_HEADERS;
+    } else {
+      this.responseBody = this.response.bytes();
+      this.responseBodyTruncated = this.response.truncated;
+    }
+    this.durationMs = performance.now() - this.started;
+    return this;
   }
 }

@@ -2,7 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { StoreBatchRequestSchema } from "@fizz/proto";
 import type { Logger } from "@fizz/common";
 import type { RecorderClient } from "@fizz/clients";
-import { BatchWriter, entryBytes, recordSize } from "./encode.js";
+import { BatchWriter } from "./encode.js";
 import type { PendingRecord } from "./recording.js";
 
 export interface ShipperOptions {
@@ -87,13 +87,11 @@ export class Shipper {
 
   push(r: PendingRecord): void {
     this.stats.recorded++;
-    const size = recordSize(r);
-    const bytes = entryBytes(size);
-    if (this.waiting >= this.o.maxRecords || this.bytes + bytes > this.o.maxBytes) {
+    const bytes = this.waiting >= this.o.maxRecords ? -1 : this.open.add(r, this.o.maxBytes - this.bytes);
+    if (bytes < 0) {
       this.drop(1, "recorder buffer full");
       return;
     }
-    this.open.add(r, size);
     this.waiting++;
     this.bytes += bytes;
     if (this.open.count >= this.o.batchSize || this.open.bytes >= this.o.maxBatchBytes) {
