@@ -13,6 +13,9 @@ const ASYNC_DEFAULTS = {
   resultBytes: 64 * 1024,
   retention: 10_000,
   retentionMs: 24 * 3_600_000,
+  redisUrl: undefined,
+  leaseMs: 30_000,
+  pollMs: 250,
 };
 
 describe("routerConfig", () => {
@@ -51,6 +54,9 @@ describe("routerConfig", () => {
       FIZZ_ROUTER_ASYNC_RESULT_BYTES: "0",
       FIZZ_ROUTER_ASYNC_RETENTION: "3",
       FIZZ_ROUTER_ASYNC_RETENTION_AGE: "90m",
+      FIZZ_ROUTER_ASYNC_REDIS_URL: "redis://redis:6379/0",
+      FIZZ_ROUTER_ASYNC_LEASE: "5s",
+      FIZZ_ROUTER_ASYNC_POLL_MS: "100",
       FIZZ_METRICS: "off",
     });
     expect(c).toEqual({
@@ -72,6 +78,9 @@ describe("routerConfig", () => {
         resultBytes: 0,
         retention: 3,
         retentionMs: 90 * 60_000,
+        redisUrl: "redis://redis:6379/0",
+        leaseMs: 5000,
+        pollMs: 100,
       },
       metrics: false,
     });
@@ -86,6 +95,9 @@ describe("routerConfig", () => {
   it("rejects bad async settings by name", () => {
     expect(() => routerConfig({ FIZZ_ROUTER_ASYNC_RETENTION_AGE: "a day" })).toThrow(/FIZZ_ROUTER_ASYNC_RETENTION_AGE: must be a duration such as 30m, 24h or 7d/);
     expect(() => routerConfig({ FIZZ_ROUTER_ASYNC_RETENTION_AGE: "0s" })).toThrow(/FIZZ_ROUTER_ASYNC_RETENTION_AGE/);
+    expect(() => routerConfig({ FIZZ_ROUTER_ASYNC_REDIS_URL: "http://redis:6379" })).toThrow(/FIZZ_ROUTER_ASYNC_REDIS_URL: must be a redis:\/\/ or rediss:\/\/ URL/);
+    expect(() => routerConfig({ FIZZ_ROUTER_ASYNC_REDIS_URL: "not a url" })).toThrow(/FIZZ_ROUTER_ASYNC_REDIS_URL/);
+    expect(() => routerConfig({ FIZZ_ROUTER_ASYNC_LEASE: "10ms" })).toThrow(/FIZZ_ROUTER_ASYNC_LEASE: must be a duration of at least 100ms/);
     expect(() => routerConfig({ FIZZ_ROUTER_ASYNC_ATTEMPTS: "0", FIZZ_ROUTER_ASYNC_CONCURRENCY: "-1" })).toThrow(
       /FIZZ_ROUTER_ASYNC_ATTEMPTS[\s\S]*FIZZ_ROUTER_ASYNC_CONCURRENCY/,
     );

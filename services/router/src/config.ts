@@ -24,6 +24,13 @@ const schema = z.object({
     .default("24h")
     .transform((v) => parseDurationMs(v) ?? NaN)
     .refine((ms) => ms > 0, { message: "must be a duration such as 30m, 24h or 7d" }),
+  FIZZ_ROUTER_ASYNC_REDIS_URL: z.string().url().startsWith("redis", { message: "must be a redis:// or rediss:// URL" }).optional(),
+  FIZZ_ROUTER_ASYNC_LEASE: z
+    .string()
+    .default("30s")
+    .transform((v) => parseDurationMs(v) ?? NaN)
+    .refine((ms) => ms >= 100, { message: "must be a duration of at least 100ms, such as 30s" }),
+  FIZZ_ROUTER_ASYNC_POLL_MS: int(250, 10),
 });
 
 /** Async invocations (X-Fizz-Invoke-Mode: async), see async/invoker.ts. */
@@ -44,6 +51,12 @@ export interface AsyncConfig {
   /** Finished invocations kept at most (count, and age in ms since they finished). */
   retention: number;
   retentionMs: number;
+  /** Shared Redis for every router replica (FIZZ_ROUTER_ASYNC_REDIS_URL); unset = `dir`. */
+  redisUrl?: string;
+  /** With Redis: how long a replica's claim on a running invocation lasts unrenewed. */
+  leaseMs: number;
+  /** With Redis: how often the shared queue is checked for due invocations. */
+  pollMs: number;
 }
 
 export interface RouterConfig {
@@ -95,6 +108,9 @@ export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig
       resultBytes: c.FIZZ_ROUTER_ASYNC_RESULT_BYTES,
       retention: c.FIZZ_ROUTER_ASYNC_RETENTION,
       retentionMs: c.FIZZ_ROUTER_ASYNC_RETENTION_AGE,
+      redisUrl: c.FIZZ_ROUTER_ASYNC_REDIS_URL,
+      leaseMs: c.FIZZ_ROUTER_ASYNC_LEASE,
+      pollMs: c.FIZZ_ROUTER_ASYNC_POLL_MS,
     },
   };
 }

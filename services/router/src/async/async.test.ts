@@ -8,6 +8,7 @@ import type { Router } from "../router.js";
 import { eventually, get as fetchFrom, startBackend, type Backend, type Got } from "../__fixtures__/platform.js";
 import { InvocationStore } from "./store.js";
 import type { InvocationView } from "./invocation.js";
+import { crashedInvocation } from "./__fixtures__/crashed.js";
 
 let backend: Backend;
 let router: Router;
@@ -261,19 +262,7 @@ describe("async invocation", () => {
     const crashed = "11111111-2222-3333-4444-555555555555";
     const store = new InvocationStore(join(dir, "router", "invocations"), silentLogger);
     await store.saveBody(crashed, Buffer.from("c"));
-    await store.save({
-      invocationId: crashed,
-      status: "running",
-      function: "echo",
-      namespace: "default",
-      method: "POST",
-      url: "/fizz-function/echo?n=crashed",
-      headers: { host: "x" },
-      bodyBytes: 1,
-      createdAt: new Date().toISOString(),
-      startedAt: new Date().toISOString(),
-      attempts: [{ attempt: 1, requestId: `${crashed}.1`, startedAt: new Date().toISOString() }],
-    });
+    await store.save(crashedInvocation(crashed, "/fizz-function/echo?n=crashed", 1));
 
     const r2 = await backend.router(env);
     writeFileSync(gate, "");

@@ -1,8 +1,9 @@
 // Async invocation: a request with `X-Fizz-Invoke-Mode: async` is stored durably and answered
 // 202 at once; a bounded set of workers runs it in the background through Proxy.handle — the
 // same path a sync request takes — retrying 5xx, 429, timeouts and unreachable instances with
-// exponential backoff. State survives restarts (store.ts): unfinished invocations run again,
-// finished ones stay queryable within the retention.
+// exponential backoff. Where invocations are kept and how the next one is claimed is the
+// InvocationQueue (queue.ts): this router's state dir (file-queue.ts: unfinished ones run again
+// after a restart) or a Redis shared by every replica (redis-queue.ts).
 import { randomUUID } from "node:crypto";
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
 import { INVOCATIONS_PATH, type Logger } from "@fizz/common";
@@ -17,14 +18,13 @@ import {
   INVOCATION_ATTEMPT_HEADER,
   INVOCATION_ID_HEADER,
   INVOKE_MODE_HEADER,
-  isFinished,
-  summaryOf,
   type Attempt,
   type Invocation,
   type InvocationSummary,
 } from "./invocation.js";
-import { InvocationStore } from "./store.js";
-import { Retention } from "./retention.js";
+import { FileQueue } from "./file-queue.js";
+import type { InvocationQueue, ListFilter } from "./queue.js";
+import { RedisQueue } from "./redis-queue.js";
 
 const MAX_BACKOFF_MS = 10 * 60_000;
 const MAX_HISTORY = 20;
@@ -33,16 +33,13 @@ export { INVOCATIONS_PATH };
 type Options = AsyncConfig & { maxBodyBytes: number };
 
 export class AsyncInvoker {
-  readonly store: InvocationStore;
-  /** Unfinished invocations, in full; finished ones live in `retention` as summaries. */
-  private readonly live = new Map<string, Invocation>();
-  private readonly retention: Retention;
-  private readonly ready: Invocation[] = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
+  readonly queue: InvocationQueue;
   private readonly inFlight = new Set<CapturedResponse>();
   private readonly runs = new Set<Promise<void>>();
-  private queuedBytes = 0;
   private reserved = 0;
+  private pumping = false;
+  private claiming: Promise<void> = Promise.resolve();
+  private pumpAgain = false;
   private started = false;
   private stopping = false;
   private lastCreated = 0;
@@ -52,42 +49,28 @@ export class AsyncInvoker {
     private readonly proxy: Proxy,
     private readonly log: Logger,
   ) {
-    this.store = new InvocationStore(o.dir, log);
-    this.retention = new Retention(o.retention, o.retentionMs, (id) => this.store.remove(id), log);
+    this.queue = o.redisUrl
+      ? new RedisQueue({ url: o.redisUrl, leaseMs: o.leaseMs, pollMs: o.pollMs, retention: o.retention, retentionMs: o.retentionMs }, log)
+      : new FileQueue(o, log);
   }
 
-  /** Loads what the last run left; unfinished invocations run again (call once routes are synced). */
+  /** Loads what the last run left or connects; due invocations run (call once routes are synced). */
   async start(): Promise<void> {
-    const loaded = await this.store.load();
-    const finished = loaded.filter((inv) => isFinished(inv.status)).map(summaryOf);
-    for (const s of finished.sort((a, b) => (a.finishedAt ?? "").localeCompare(b.finishedAt ?? ""))) this.retention.add(s);
-    for (const inv of loaded) {
-      if (isFinished(inv.status)) continue;
-      if (inv.status === "running") {
-        // The router went away mid-attempt (a crash: a clean stop already wrote "queued").
-        const last = inv.attempts[inv.attempts.length - 1];
-        if (last && !last.finishedAt) Object.assign(last, { interrupted: true, finishedAt: new Date().toISOString(), error: "interrupted: the router stopped" });
-        inv.status = "queued";
-      }
-      this.enqueue(inv, true);
-    }
-    this.retention.start();
+    await this.queue.start(() => this.pump());
     this.started = true;
     this.pump();
-    if (this.live.size || this.retention.size) this.log.info({ unfinished: this.live.size, finished: this.retention.size }, "async invocations loaded");
   }
 
   /** Interrupts running attempts (stored as queued, so the next start runs them again). */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.retention.stop();
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
     for (const res of this.inFlight) {
       res.interrupted = true;
       res.destroy();
     }
+    await this.claiming;
     await Promise.all([...this.runs]);
+    await this.queue.stop();
   }
 
   /** Every request that carries X-Fizz-Invoke-Mode comes here (the sync path never does). */
@@ -101,22 +84,16 @@ export class AsyncInvoker {
   }
 
   /** Newest first. */
-  list(filter: { function?: string; namespace?: string; status?: string; limit: number }): InvocationSummary[] {
-    const keep = (s: InvocationSummary) =>
-      (!filter.function || s.function === filter.function) && (!filter.namespace || s.namespace === filter.namespace) && (!filter.status || s.status === filter.status);
-    const all = [...this.retention.summaries(), ...[...this.live.values()].map(summaryOf)];
-    all.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    return all.filter(keep).slice(0, filter.limit);
+  list(filter: ListFilter): Promise<InvocationSummary[]> {
+    return this.queue.list(filter);
   }
 
-  async get(id: string): Promise<Invocation | undefined> {
-    const live = this.live.get(id);
-    if (live) return live;
-    return this.retention.has(id) ? this.store.get(id) : undefined;
+  get(id: string): Promise<Invocation | undefined> {
+    return this.queue.get(id);
   }
 
   stats() {
-    return { queued: this.ready.length, running: this.inFlight.size, unfinished: this.live.size, finished: this.retention.size, queuedBytes: this.queuedBytes };
+    return { running: this.inFlight.size, ...this.queue.stats() };
   }
 
   private async accept(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -125,24 +102,33 @@ export class AsyncInvoker {
     const cl = req.headers["content-length"];
     if (cl !== undefined && Number(cl) > max) return tooLarge(res, max, requestId);
     if (!this.started || this.stopping) return sendError(res, 503, "UNAVAILABLE", "the router is not accepting async invocations right now (starting or stopping)", { "retry-after": "1" }, requestId);
-    // Slots are reserved before the body is read, so concurrent accepts cannot overshoot the count
-    // (bytes are checked again once the body is in).
-    const full = this.live.size + this.reserved >= this.o.maxQueued || this.queuedBytes + (Number(cl) || 0) > this.o.maxQueuedBytes;
-    if (full) return queueFull(res, this.o, requestId);
     this.reserved++;
+    try {
+      await this.acceptInto(req, res, requestId);
+    } finally {
+      this.reserved--;
+    }
+  }
+
+  private async acceptInto(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const max = this.o.maxBodyBytes;
+    const cl = Number(req.headers["content-length"]) || 0;
+    const usage = await this.usage(res, requestId);
+    if (!usage) return;
+    // This accept is among `reserved`, so concurrent accepts cannot overshoot the count (bytes
+    // are checked again once the body is in).
+    if (usage.unfinished + this.reserved > this.o.maxQueued || usage.bytes + cl > this.o.maxQueuedBytes) return queueFull(res, this.o, requestId);
     let body: Buffer;
     try {
       body = await readAll(req, max);
     } catch (err) {
-      this.reserved--;
       if (err instanceof BodyTooLarge) return tooLarge(res, max, requestId);
       if (err instanceof ClientGone) return;
       throw err;
     }
-    if (this.queuedBytes + body.length > this.o.maxQueuedBytes) {
-      this.reserved--;
-      return queueFull(res, this.o, requestId);
-    }
+    const after = await this.usage(res, requestId);
+    if (!after) return;
+    if (after.bytes + body.length > this.o.maxQueuedBytes) return queueFull(res, this.o, requestId);
     const slot = this.proxy.functionFor(req.method ?? "GET", req.url ?? "/", req.headers.host);
     const inv: Invocation = {
       invocationId: randomUUID(),
@@ -158,16 +144,11 @@ export class AsyncInvoker {
     };
     try {
       // Durable before the 202: an accepted invocation survives a crash right after it.
-      if (body.length) await this.store.saveBody(inv.invocationId, body);
-      await this.store.save(inv);
+      await this.queue.add(inv, body);
     } catch (err) {
-      this.reserved--;
-      void this.store.remove(inv.invocationId).catch(() => undefined);
       this.log.error({ err: (err as Error).message }, "storing an async invocation failed");
       return sendError(res, 503, "UNAVAILABLE", `could not store the invocation: ${(err as Error).message}`, undefined, requestId);
     }
-    this.reserved--;
-    this.enqueue(inv, false);
     this.pump();
     const statusUrl = `${INVOCATIONS_PATH}/${inv.invocationId}`;
     const json = JSON.stringify({ invocationId: inv.invocationId, status: "queued", statusUrl });
@@ -187,40 +168,60 @@ export class AsyncInvoker {
     return new Date(this.lastCreated).toISOString();
   }
 
-  private enqueue(inv: Invocation, loaded: boolean): void {
-    this.live.set(inv.invocationId, inv);
-    this.queuedBytes += inv.bodyBytes;
-    const due = inv.nextAttemptAt ? Date.parse(inv.nextAttemptAt) - Date.now() : 0;
-    if (loaded && due > 0) this.later(inv, due);
-    else this.ready.push(inv);
-  }
-
-  private later(inv: Invocation, ms: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      this.ready.push(inv);
-      this.pump();
-    }, ms);
-    this.timers.add(t);
-  }
-
-  private pump(): void {
-    while (this.started && !this.stopping && this.inFlight.size < this.o.concurrency && this.ready.length) {
-      const inv = this.ready.shift()!;
-      const res = new CapturedResponse(this.o.resultBytes);
-      this.inFlight.add(res);
-      const run = this.attempt(inv, res).catch((err: Error) => this.log.error({ err: err.message, invocation: inv.invocationId }, "async invocation attempt failed"));
-      this.runs.add(run);
-      void run.finally(() => {
-        this.runs.delete(run);
-        this.inFlight.delete(res);
-        this.pump();
-      });
+  /** The queue's usage, or undefined after answering 503 because it could not be read. */
+  private async usage(res: ServerResponse, requestId: string): Promise<{ unfinished: number; bytes: number } | undefined> {
+    try {
+      return await this.queue.usage();
+    } catch (err) {
+      sendError(res, 503, "UNAVAILABLE", `could not store the invocation: ${(err as Error).message}`, undefined, requestId);
+      return undefined;
     }
+  }
+
+  /** Claims and starts due invocations while workers are free; one claim loop at a time, and a
+   * wake-up during it runs the loop again rather than getting lost. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    this.pumpAgain = false;
+    this.claiming = this.claimWhileFree()
+      .catch((err: Error) => this.log.warn({ err: err.message }, "claiming an async invocation failed"))
+      .finally(() => {
+        this.pumping = false;
+        if (this.pumpAgain) this.pump();
+      });
+  }
+
+  private async claimWhileFree(): Promise<void> {
+    while (this.started && !this.stopping && this.inFlight.size < this.o.concurrency) {
+      const inv = await this.queue.claim();
+      if (!inv) return;
+      // Stopped while claiming: give it back, due now (another replica, or the next start, runs it).
+      if (this.stopping) return this.persist("returning", () => this.queue.retryAt(inv, Date.now()));
+      this.run(inv);
+    }
+  }
+
+  private run(inv: Invocation): void {
+    const res = new CapturedResponse(this.o.resultBytes);
+    this.inFlight.add(res);
+    const run = this.attempt(inv, res).catch((err: Error) => this.log.error({ err: err.message, invocation: inv.invocationId }, "async invocation attempt failed"));
+    this.runs.add(run);
+    void run.finally(() => {
+      this.runs.delete(run);
+      this.inFlight.delete(res);
+      this.pump();
+    });
   }
 
   /** One attempt, then the invocation's next state. */
   private async attempt(inv: Invocation, res: CapturedResponse): Promise<void> {
+    const last = inv.attempts[inv.attempts.length - 1];
+    // Claimed mid-attempt: its router went away (a crash; a clean stop already wrote "queued").
+    if (last && !last.finishedAt) Object.assign(last, { interrupted: true, finishedAt: new Date().toISOString(), error: "interrupted: the router stopped" });
     const n = countedAttempts(inv) + 1;
     const a: Attempt = { attempt: n, requestId: `${inv.invocationId}.${n}`, startedAt: new Date().toISOString() };
     inv.attempts.push(a);
@@ -228,11 +229,11 @@ export class AsyncInvoker {
     inv.status = "running";
     inv.startedAt ??= a.startedAt;
     delete inv.nextAttemptAt;
-    await this.persist(inv);
+    await this.persist("saving", () => this.queue.save(inv));
 
     let body: Buffer;
     try {
-      body = await this.store.body(inv);
+      body = await this.queue.body(inv);
     } catch (err) {
       return this.finish(inv, a, "failed", `the stored request body is unreadable: ${(err as Error).message}`);
     }
@@ -257,7 +258,7 @@ export class AsyncInvoker {
     if (res.interrupted) {
       Object.assign(a, { interrupted: true, finishedAt: new Date().toISOString(), error: "interrupted: the router stopped" });
       inv.status = "queued";
-      return this.persist(inv);
+      return this.persist("requeueing", () => this.queue.retryAt(inv, Date.now()));
     }
     a.finishedAt = new Date().toISOString();
     if (res.statusCode) a.statusCode = res.statusCode;
@@ -271,28 +272,23 @@ export class AsyncInvoker {
     const wait = Math.min(this.o.backoffMs * 2 ** (n - 1), MAX_BACKOFF_MS);
     inv.status = "queued";
     inv.nextAttemptAt = new Date(Date.now() + wait).toISOString();
-    await this.persist(inv);
-    if (!this.stopping) this.later(inv, wait);
+    await this.persist("requeueing", () => this.queue.retryAt(inv, Date.parse(inv.nextAttemptAt!)));
   }
 
   private async finish(inv: Invocation, a: Attempt, status: "succeeded" | "failed", error?: string): Promise<void> {
     a.finishedAt ??= new Date().toISOString();
     if (error) a.error = error;
     const done: Invocation = { ...inv, status, finishedAt: a.finishedAt, error };
-    await this.persist(done);
-    // In one synchronous step, so a reader sees it either running or finished and retained.
-    this.live.delete(inv.invocationId);
-    this.queuedBytes -= inv.bodyBytes;
-    this.retention.add(summaryOf(done));
-    await this.store.dropBody(inv.invocationId).catch(() => undefined);
+    await this.persist("finishing", () => this.queue.finish(done));
   }
 
-  /** A failed write is logged, not fatal: memory stays right until a restart. */
-  private async persist(inv: Invocation): Promise<void> {
+  /** A failed write is logged, not fatal: the file queue's memory stays right until a restart, and
+   * a Redis invocation whose writes fail loses its lease and runs again elsewhere (at-least-once). */
+  private async persist(what: string, write: () => Promise<void>): Promise<void> {
     try {
-      await this.store.save(inv);
+      await write();
     } catch (err) {
-      this.log.error({ err: (err as Error).message, invocation: inv.invocationId }, "saving async invocation state failed");
+      this.log.error({ err: (err as Error).message }, `${what} async invocation state failed`);
     }
   }
 }

@@ -17,11 +17,20 @@ export function registerInvocationRoutes(app: FastifyInstance, invoker: AsyncInv
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) return fail(reply, 400, "INVALID_ARGUMENT", `limit must be a whole number from 1 to ${MAX_LIMIT}, not "${q.limit}"`);
     if (q.status !== undefined && !STATUSES.has(q.status))
       return fail(reply, 400, "INVALID_ARGUMENT", `status must be one of ${[...STATUSES].join(", ")}, not "${q.status}"`);
-    return { invocations: invoker.list({ function: q.function, namespace: q.namespace, status: q.status, limit }) };
+    try {
+      return { invocations: await invoker.list({ function: q.function, namespace: q.namespace, status: q.status, limit }) };
+    } catch (err) {
+      return fail(reply, 503, "UNAVAILABLE", `cannot read async invocations: ${(err as Error).message}`);
+    }
   });
 
   app.get<{ Params: { id: string } }>(`${INVOCATIONS_PATH}/:id`, async (req, reply) => {
-    const inv = await invoker.get(req.params.id);
+    let inv;
+    try {
+      inv = await invoker.get(req.params.id);
+    } catch (err) {
+      return fail(reply, 503, "UNAVAILABLE", `cannot read async invocation "${req.params.id}": ${(err as Error).message}`);
+    }
     if (!inv) return fail(reply, 404, "NOT_FOUND", `no async invocation "${req.params.id}" (finished ones are kept for a limited time)`, "INVOCATION_NOT_FOUND");
     return viewOf(inv);
   });

@@ -7,8 +7,7 @@ import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { isTempFile, writeFileAtomic, type Logger } from "@fizz/common";
 import type { Invocation } from "./invocation.js";
-
-const ID = /^[0-9a-f-]{36}$/;
+import { ID } from "./queue.js";
 
 export class InvocationStore {
   private made: Promise<unknown> | undefined;
