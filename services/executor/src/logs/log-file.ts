@@ -118,7 +118,13 @@ export class LogFile {
   }
 
   private kick(): void {
-    this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+    if (this.pumping) return;
+    this.pumping = this.pump().finally(() => {
+      this.pumping = undefined;
+      // Queued while the pump was finishing (e.g. closing the file): it saw no work, so start again,
+      // or a snapshot would wait forever.
+      if (this.queue.length > 0) this.kick();
+    });
   }
 
   private async pump(): Promise<void> {

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { formatLine, parseLines, type LogRecord } from "./format.js";
 import { MAX_LINE_BYTES, STDERR, STDOUT } from "./instance-output.js";
-import { CURRENT, ROTATED } from "./log-file.js";
+import { silentLogger } from "@fizz/common";
+import { CURRENT, LogFile, ROTATED } from "./log-file.js";
 import { LogStore } from "./log-store.js";
 
 let dir: string;
@@ -33,6 +34,26 @@ beforeEach(async () => {
 afterEach(async () => {
   await store.close();
   await rm(dir, { recursive: true, force: true });
+});
+
+describe("LogFile", () => {
+  it("serves a snapshot asked for while the writer is closing the file (the last instance just left)", async () => {
+    const file = new LogFile(join(dir, "f"), 1 << 20, silentLogger);
+    const internals = file as unknown as { closeFile(): Promise<void> };
+    const close = internals.closeFile.bind(file);
+    let late: Promise<Buffer> | undefined;
+    // A reader arrives exactly while the pump awaits the close: the pump has already seen an empty queue.
+    internals.closeFile = async () => {
+      late ??= file.snapshot();
+      await close();
+    };
+    file.attach();
+    file.append(Buffer.from("a\n"));
+    file.detach();
+    await file.flush();
+    const never = new Promise<string>((r) => setTimeout(() => r("never resolved"), 2000).unref());
+    expect(await Promise.race([late!.then((b) => b.toString()), never])).toBe("a\n");
+  });
 });
 
 describe("LogStore", () => {
