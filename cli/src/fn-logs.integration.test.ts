@@ -98,12 +98,24 @@ describe("fizz fn logs", () => {
     let out = "";
     let stderr = "";
     c.stderr.on("data", (d) => (stderr += d));
+    // One listener for the whole run: output that arrives while no wait is pending (e.g. the new
+    // line printed before say() returns) must not be lost with a removed listener.
+    const onOutput = new Set<() => void>();
+    c.stdout.on("data", (d: Buffer) => {
+      out += d;
+      for (const f of [...onOutput]) f();
+    });
     const seen = (text: string) =>
       new Promise<void>((resolve, reject) => {
-        const check = () => out.includes(text) && (c.stdout.off("data", onData), resolve());
-        const onData = (d: Buffer) => ((out += d), check());
-        c.stdout.on("data", onData);
+        const check = () => {
+          if (!out.includes(text)) return;
+          onOutput.delete(check);
+          resolve();
+        };
+        onOutput.add(check);
         c.once("exit", () => reject(new Error(`fizz fn logs -f exited early: ${stderr}`)));
+        // A hang reports what was printed instead of a bare test timeout.
+        setTimeout(() => reject(new Error(`"${text.trim()}" not printed within 15 s; stdout: ${JSON.stringify(out)}; stderr: ${JSON.stringify(stderr)}`)), 15_000).unref();
         check();
       });
     const exited = new Promise<number | null>((r) => c.once("exit", r));
