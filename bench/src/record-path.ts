@@ -28,11 +28,11 @@ async function router(upAddr: string): Promise<void> {
   const { create } = await import("@bufbuild/protobuf");
   const { FunctionSchema, HTTPTriggerSchema, RecorderSchema } = await import("@fizz/proto");
   const { silentLogger } = await import("@fizz/common");
-  // BENCH_ROUTER_DIR: another build of services/router to compare with (one with recording/static-front).
+  // BENCH_ROUTER_DIR: another build of services/router to compare with (one with static-front).
   const dir = process.env.BENCH_ROUTER_DIR;
   const mod = <T>(m: string): Promise<T> => (dir ? import(`${dir}/dist/${m}.js`) : import(`@fizz/router/${m}`)) as Promise<T>;
   const { RouteTable } = await mod<typeof import("@fizz/router")>("index");
-  const { staticFront } = await mod<typeof import("@fizz/router/recording/static-front")>("recording/static-front");
+  const { staticFront } = await mod<typeof import("@fizz/router/static-front")>("static-front");
   const { RecorderIndex } = await mod<typeof import("@fizz/router/recording/selector")>("recording/selector");
   const { Shipper } = await mod<typeof import("@fizz/router/recording/shipper")>("recording/shipper");
 

@@ -3,14 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { create } from "@bufbuild/protobuf";
-import { FunctionSchema, HTTPTriggerSchema, ReportUnreachableResponseSchema } from "@fizz/proto";
-import { FizzError, silentLogger } from "@fizz/common";
-import type { FastifyInstance } from "fastify";
-import { WarmCache, type GetService } from "./cache/warm.js";
+import { FunctionSchema, HTTPTriggerSchema } from "@fizz/proto";
+import { FizzError } from "@fizz/common";
+import type { GetService } from "./cache/warm.js";
 import { RouteTable } from "./routes/table.js";
-import { Proxy } from "./proxy.js";
-import { Taps } from "./taps.js";
-import { buildServer } from "./server.js";
+import { staticFront, type StaticFront } from "./static-front.js";
 
 let upstream: http.Server;
 let upAddr: string;
@@ -20,7 +17,7 @@ const closed: string[] = [];
 let behaviour: { getService: GetService } = { getService: async () => ({ address: upAddr, functionResourceVersion: "9" }) };
 const calls: string[] = [];
 const reports: string[] = [];
-let app: FastifyInstance;
+let front: StaticFront;
 let base: string;
 
 const fns = [
@@ -63,32 +60,20 @@ beforeAll(async () => {
   deadAddr = await listen(dead);
   await new Promise((r) => dead.close(r));
 
-  const cache = new WarmCache((fn, busy) => {
-    calls.push(fn.key);
-    return behaviour.getService(fn, busy);
-  });
-  const taps = new Taps({ tapServices: async () => ({}) as never }, 60_000, silentLogger);
-  const proxy = new Proxy({
-    table: () => table,
-    cache,
-    executor: {
-      reportUnreachable: async (req) => {
-        reports.push(req.address ?? "");
-        return create(ReportUnreachableResponseSchema);
-      },
+  front = await staticFront({
+    table,
+    getService: (fn, busy) => {
+      calls.push(fn.key);
+      return behaviour.getService(fn, busy);
     },
-    taps,
+    onUnreachable: (address) => reports.push(address),
     maxBodyBytes: 1000,
-    retry: { attempts: 3, initialBackoffMs: 1 },
-    log: silentLogger,
   });
-  app = buildServer({ proxy, maxBodyBytes: 1000, ready: () => true, debug: () => ({}) });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  base = front.base;
 });
 
 afterAll(async () => {
-  await app.close();
+  await front.close();
   upstream.closeAllConnections();
   await new Promise((r) => upstream.close(r));
 });
@@ -96,23 +81,8 @@ afterAll(async () => {
 /** Another router front over the same table, with its own executor behaviour. */
 async function serve(getService: GetService) {
   const reports: string[] = [];
-  const proxy = new Proxy({
-    table: () => table,
-    cache: new WarmCache(getService),
-    executor: {
-      reportUnreachable: async (req) => {
-        reports.push(req.address ?? "");
-        return create(ReportUnreachableResponseSchema);
-      },
-    },
-    taps: new Taps({ tapServices: async () => ({}) as never }, 60_000, silentLogger),
-    maxBodyBytes: 1000,
-    retry: { attempts: 3, initialBackoffMs: 1 },
-    log: silentLogger,
-  });
-  const s = buildServer({ proxy, maxBodyBytes: 1000, ready: () => true, debug: () => ({}) });
-  await s.listen({ port: 0, host: "127.0.0.1" });
-  return { base: `http://127.0.0.1:${(s.server.address() as AddressInfo).port}`, reports, close: () => s.close() };
+  const f = await staticFront({ table, getService, onUnreachable: (address) => reports.push(address), maxBodyBytes: 1000 });
+  return { base: f.base, reports, close: () => f.close() };
 }
 
 /** A raw request, so tests can send chunked bodies and hang up. */

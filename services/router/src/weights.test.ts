@@ -4,17 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { create } from "@bufbuild/protobuf";
-import { FunctionSchema, HTTPTriggerSchema, ReportUnreachableResponseSchema } from "@fizz/proto";
-import { silentLogger } from "@fizz/common";
-import type { FastifyInstance } from "fastify";
-import { WarmCache } from "./cache/warm.js";
+import { FunctionSchema, HTTPTriggerSchema } from "@fizz/proto";
 import { RouteTable } from "./routes/table.js";
-import { Proxy } from "./proxy.js";
-import { Taps } from "./taps.js";
-import { buildServer } from "./server.js";
+import { staticFront, type StaticFront } from "./static-front.js";
 
 let upstream: http.Server;
-let app: FastifyInstance;
+let front: StaticFront;
 let base: string;
 /** Function names the upstream saw, per request id, one per attempt. */
 const attempts = new Map<string, string[]>();
@@ -37,22 +32,12 @@ beforeAll(async () => {
     [create(HTTPTriggerSchema, { metadata: { name: "split", namespace: "default" }, spec: { relativeurl: "/split", functionref: { type: "function-weights", functionweights: { a: 50, b: 50 } } } })],
     fns,
   );
-  const proxy = new Proxy({
-    table: () => table,
-    cache: new WarmCache(async () => ({ address, functionResourceVersion: "1" })),
-    executor: { reportUnreachable: async () => create(ReportUnreachableResponseSchema) },
-    taps: new Taps({ tapServices: async () => ({}) as never }, 60_000, silentLogger),
-    maxBodyBytes: 1000,
-    retry: { attempts: 3, initialBackoffMs: 1 },
-    log: silentLogger,
-  });
-  app = buildServer({ proxy, maxBodyBytes: 1000, ready: () => true, debug: () => ({}) });
-  await app.listen({ port: 0, host: "127.0.0.1" });
-  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  front = await staticFront({ table, address: () => address, maxBodyBytes: 1000 });
+  base = front.base;
 });
 
 afterAll(async () => {
-  await app.close();
+  await front.close();
   upstream.closeAllConnections();
   await new Promise((r) => upstream.close(r));
 });

@@ -17,8 +17,8 @@ export interface Instance {
 export interface ServiceAddress {
   address: string;
   functionResourceVersion: string;
-  /** 0: one instance, the function's requestsPerPod. */
-  maxInFlight: number;
+  /** Unset or 0: one instance, the function's requestsPerPod. */
+  maxInFlight?: number;
 }
 
 /** Asks the executor for an instance; `busy` = the addresses we hold that are at capacity. */

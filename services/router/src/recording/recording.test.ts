@@ -12,7 +12,7 @@ import { recorderClient, type RecorderClient } from "@fizz/clients";
 import { RouteTable } from "../routes/table.js";
 import { RecorderIndex } from "./selector.js";
 import { Shipper } from "./shipper.js";
-import { staticFront } from "./static-front.js";
+import { staticFront } from "../static-front.js";
 
 const BIG = "x".repeat(5000);
 let upstream: http.Server;
