@@ -69,6 +69,8 @@ EXPOSE 9093
 FROM service AS recorder
 COPY --from=build /home/node/out/recorder /app
 EXPOSE 9094
+# NODE_ARGS.recorder in libs/common/src/ports.ts (why: see there).
+CMD ["node", "--initial-heap-size=128", "dist/main.js"]
 
 FROM service AS router
 COPY --from=build /home/node/out/router /app

@@ -3,8 +3,8 @@ import { fork, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { SERVICES } from "@fizz/common";
-import { effectiveEnv, effectiveUser, exposedPorts, inspectDockerfile, runCommands } from "./dockerfile.js";
+import { NODE_ARGS, SERVICES } from "@fizz/common";
+import { effectiveCmd, effectiveEnv, effectiveUser, exposedPorts, inspectDockerfile, runCommands } from "./dockerfile.js";
 import { deployableServices, REPO_ROOT } from "./repo.js";
 
 const text = readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8");
@@ -40,6 +40,10 @@ describe("Dockerfile", () => {
     expect(effectiveUser(docker, svc)).toBe("1000:1000");
     expect(exposedPorts(docker, svc)).toEqual([SERVICES[svc].port]);
     expect(docker.stages.get(svc)!.instructions.map((i) => i.toString())).toContain(`COPY --from=build /home/node/out/${svc} /app`);
+  });
+
+  it.each(deployableServices())("target %s: runs node with the service's NODE_ARGS, as fizz up does", (svc) => {
+    expect(effectiveCmd(docker, svc)).toEqual(["node", ...(NODE_ARGS[svc] ?? []), "dist/main.js"]);
   });
 
   it("the build stage deploys exactly the services whose code exists", () => {

@@ -3,7 +3,7 @@
 // effective USER, EXPOSE and ENV (inherited through FROM <stage>).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { DockerfileParser, type Env, type From, type Instruction, type ModifiableInstruction } from "dockerfile-ast";
+import { DockerfileParser, type Env, type From, type Instruction, type JSONInstruction, type ModifiableInstruction } from "dockerfile-ast";
 import { validate } from "dockerfile-utils";
 
 export interface Stage {
@@ -91,3 +91,9 @@ export function effectiveEnv(info: DockerfileInfo, target: string): Record<strin
 /** Every RUN command's text in a stage's lineage, for checks on what the build runs. */
 export const runCommands = (info: DockerfileInfo, target: string) =>
   all(info, target, "RUN").map((i) => i.getArgumentsContent() ?? "");
+
+/** The exec-form CMD a target ends up with ([] when none, or in shell form). */
+export function effectiveCmd(info: DockerfileInfo, target: string): string[] {
+  const c = all(info, target, "CMD").at(-1) as JSONInstruction | undefined;
+  return c?.getJSONStrings().map((a) => a.getJSONValue()) ?? [];
+}

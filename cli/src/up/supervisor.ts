@@ -3,6 +3,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+import { NODE_ARGS, type ServiceName } from "@fizz/common";
 import { parseLogLine, prefixed } from "./logs.js";
 
 export interface Started {
@@ -48,7 +49,8 @@ export class Supervisor {
     const main = this.mainOf(svc);
     if (!existsSync(main)) return Promise.reject(new StartError(svc, `${main} is missing; build it first with 'pnpm build'`));
     const began = Date.now();
-    const proc = fork(main, [], { env, stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv: [] });
+    const execArgv = [...(NODE_ARGS[svc as ServiceName] ?? [])];
+    const proc = fork(main, [], { env, stdio: ["ignore", "pipe", "pipe", "ipc"], execArgv });
     const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));
     const child: Child = { svc, proc, ready: false, exited, problems: [], tail: [] };
     this.children.push(child);

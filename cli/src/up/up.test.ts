@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import { join } from "node:path";
+import { NODE_ARGS } from "@fizz/common";
 import { REPO_ROOT } from "../paths.js";
 import { dialable } from "../commands/up.js";
 import { parseLogLine } from "./logs.js";
@@ -27,6 +28,16 @@ describe("Supervisor", () => {
     await sup.stopAll(2000);
     expect(pids.every((p) => !alive(p))).toBe(true);
     expect(lines).toContain("[alpha] INFO alpha starting");
+  });
+
+  it("starts a service with its NODE_ARGS (the recorder's heap size), others with none", async () => {
+    const lines: string[] = [];
+    const sup = new Supervisor(() => FAKE, (l) => lines.push(l));
+    await sup.start("recorder", env("ok", "recorder"));
+    await sup.start("router", env("ok", "router"));
+    await sup.stopAll(2000);
+    expect(lines).toContain(`[recorder] INFO recorder starting ${NODE_ARGS.recorder!.join(" ")}`);
+    expect(lines).toContain("[router] INFO router starting");
   });
 
   it("explains a service that exits before it is ready", async () => {
