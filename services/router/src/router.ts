@@ -8,7 +8,6 @@ import {
   Informer,
   keyOf,
   metaOf,
-  recorderClient,
   type AdminClient,
   type InformerEvent,
 } from "@fizz/clients";
@@ -21,6 +20,7 @@ import { Taps } from "./taps.js";
 import { buildServer } from "./server.js";
 import { RecorderIndex } from "./recording/selector.js";
 import { Shipper, type RecordSink, type ShipperOptions } from "./recording/shipper.js";
+import { WorkerSink } from "./recording/worker-sink.js";
 import { AsyncInvoker } from "./async/invoker.js";
 import { SpanKind, withSpan } from "@fizz/telemetry";
 import { RouterMetrics } from "./metrics.js";
@@ -32,7 +32,7 @@ export interface RouterDeps {
   admin?: AdminClient;
   /** Defaults to a client of config.executor. */
   executor?: ExecutorApi;
-  /** Defaults to a client of config.recorder. */
+  /** Defaults to a client of config.recorder on a thread of its own (WorkerSink). */
   recorder?: RecordSink;
   /** Overrides of the shipper's buffer and batch settings (tests). */
   shipper?: Partial<ShipperOptions>;
@@ -87,7 +87,7 @@ export class Router implements Service {
       }),
     );
     this.taps = new Taps(this.executor, config.tapIntervalMs, this.log.child({ component: "taps" }));
-    const recorder = deps.recorder ?? this.own(recorderClient(config.recorder));
+    const recorder = deps.recorder ?? this.own(new WorkerSink(config.recorder, this.log.child({ component: "recording" })));
     this.shipper = new Shipper(recorder, this.log.child({ component: "recording" }), {
       flushIntervalMs: config.recordFlushMs,
       ...deps.shipper,

@@ -1,5 +1,6 @@
 // Recording through the real proxy: real HTTP upstreams, a real gRPC RecorderService that
 // collects batches, and a recorder address with nothing listening for the "recorder down" case.
+// Batches go the way the router sends them: through WorkerSink's shipping thread.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import http from "node:http";
 import net from "node:net";
@@ -8,10 +9,11 @@ import { create } from "@bufbuild/protobuf";
 import { FunctionSchema, HTTPTriggerSchema, RecorderSchema, RecorderService, type Record as Rec } from "@fizz/proto";
 import { FizzError, silentLogger } from "@fizz/common";
 import { bind, startRpcServer, type RpcServer } from "@fizz/rpc";
-import { recorderClient, type RecorderClient } from "@fizz/clients";
 import { RouteTable } from "../routes/table.js";
 import { RecorderIndex } from "./selector.js";
 import { Shipper } from "./shipper.js";
+import { WorkerSink } from "./worker-sink.js";
+import { encodeStoreBatch } from "./encode.js";
 import { staticFront } from "../static-front.js";
 
 const BIG = "x".repeat(5000);
@@ -19,7 +21,7 @@ let upstream: http.Server;
 let upAddr: string;
 let rpc: RpcServer;
 const stored: Rec[] = [];
-const clients: RecorderClient[] = [];
+const sinks: WorkerSink[] = [];
 const closers: Array<() => Promise<unknown>> = [];
 
 const fns = [create(FunctionSchema, { metadata: { name: "echo", namespace: "default", resourceVersion: "4" } })];
@@ -41,9 +43,9 @@ function listen(server: http.Server | net.Server): Promise<string> {
 
 /** A router front over the table whose shipper talks to `recorderAddr`. */
 async function front(recorderAddr: string, recorders = index, fnAddr = () => upAddr) {
-  const client = recorderClient(recorderAddr);
-  clients.push(client);
-  const shipper = new Shipper(client, silentLogger, { flushIntervalMs: 20, timeoutMs: 300 });
+  const sink = new WorkerSink(recorderAddr, silentLogger);
+  sinks.push(sink);
+  const shipper = new Shipper(sink, silentLogger, { flushIntervalMs: 20, timeoutMs: 300 });
   shipper.start();
   const f = await staticFront({ table, address: fnAddr, recorders, shipper });
   closers.push(() => f.close());
@@ -86,6 +88,7 @@ async function stream(res: http.ServerResponse): Promise<void> {
   res.end();
 }
 const cutIds: string[] = [];
+const REC = { requestId: "a", function: "f", namespace: "default", trigger: "", recorder: "r", timestampMs: 1, method: "GET", url: "/", requestHeaders: {}, requestBody: new Uint8Array(), requestBodyTruncated: false, status: 200, responseHeaders: {}, responseBody: new Uint8Array(), responseBodyTruncated: false, durationMs: 1, traceId: "", retentionSeconds: 60 };
 
 const findRecord = (id: string) => waitFor(() => stored.find((r) => r.requestId === id));
 
@@ -127,7 +130,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const c of closers) await c();
-  for (const c of clients) c.close();
+  for (const s of sinks) s.close();
   await rpc.stop();
   upstream.closeAllConnections();
   await new Promise((r) => upstream.close(r));
@@ -301,8 +304,48 @@ describe("recording", () => {
   });
 });
 
+describe("WorkerSink", () => {
+  const batch = (id: string) => encodeStoreBatch([{ ...REC, requestId: id }]);
+
+  it("sends batches from its thread, moving a buffer of its own and copying a view of a larger one", async () => {
+    const sink = new WorkerSink(rpc.address, silentLogger);
+    sinks.push(sink);
+    const own = new Uint8Array(batch("w-own"));
+    expect(await sink.callRaw("storeBatch", own)).toMatchObject({ stored: 1 });
+    expect(own.buffer.byteLength).toBe(0); // moved to the thread
+    // A view into a larger buffer (as node's pool hands out): its neighbours must stay usable.
+    const b = batch("w-view");
+    const slab = new Uint8Array(b.length + 16).fill(7);
+    slab.set(b, 8);
+    expect(await sink.callRaw("storeBatch", slab.subarray(8, 8 + b.length))).toMatchObject({ stored: 1 });
+    expect(slab.byteLength).toBe(b.length + 16);
+    expect(slab[0]).toBe(7);
+    expect(await sink.storeBatch({ records: [{ requestId: "w-msg", function: "f" }] })).toMatchObject({ stored: 1 });
+    expect(stored.map((r) => r.requestId)).toEqual(expect.arrayContaining(["w-own", "w-view", "w-msg"]));
+  });
+
+  it("fails the calls a dead thread held, and the next call starts another thread", async () => {
+    const sink = new WorkerSink(rpc.address, silentLogger);
+    sinks.push(sink);
+    await sink.callRaw("storeBatch", batch("w-before"));
+    const worker = (sink as unknown as { worker: { terminate(): Promise<number> } }).worker;
+    const held = sink.callRaw("storeBatch", batch("w-held"));
+    await worker.terminate();
+    await expect(held).rejects.toThrow(/record shipping thread exited/);
+    expect(await sink.callRaw("storeBatch", batch("w-after"))).toMatchObject({ stored: 1 });
+  });
+
+  it("reports the recorder's errors, and refuses calls once closed", async () => {
+    const down = new WorkerSink("127.0.0.1:1", silentLogger);
+    sinks.push(down);
+    await expect(down.callRaw("storeBatch", batch("w-down"), { timeoutMs: 300 })).rejects.toThrow(/./);
+    down.close();
+    await expect(down.callRaw("storeBatch", batch("w-closed"))).rejects.toThrow(/closed/);
+  });
+});
+
 describe("Shipper", () => {
-  const rec = { requestId: "a", function: "f", namespace: "default", trigger: "", recorder: "r", timestampMs: 1, method: "GET", url: "/", requestHeaders: {}, requestBody: new Uint8Array(), requestBodyTruncated: false, status: 200, responseHeaders: {}, responseBody: new Uint8Array(), responseBodyTruncated: false, durationMs: 1, traceId: "", retentionSeconds: 60 };
+  const rec = REC;
 
   it("drops and counts past its buffer bounds without sending anything on push", async () => {
     const sent: number[] = [];

@@ -42,7 +42,9 @@ export interface ShipperStats {
 }
 
 /** Where batches go; with callRaw (a real client) the encoded bytes are sent as they are, else decoded messages. */
-export type RecordSink = Pick<RecorderClient, "storeBatch"> & Partial<Pick<RecorderClient, "callRaw">>;
+export type RecordSink = Pick<RecorderClient, "storeBatch"> & {
+  callRaw?(method: "storeBatch", bytes: Uint8Array, opts?: { timeoutMs?: number }): Promise<unknown>;
+};
 
 /**
  * Ships recorded pairs to the recorder in batches, off the request path (like Taps): push() only

@@ -1,0 +1,34 @@
+// The shipping thread (see worker-sink.ts): owns a recorder client and makes the StoreBatch
+// calls, so their gRPC and HTTP/2 work, and the garbage they leave, stay off the router's
+// event loop. Messages: a batch in, { id, stored } or { id, error } out.
+import { parentPort, workerData } from "node:worker_threads";
+import { recorderClient } from "@fizz/clients";
+
+export interface ShipRequest {
+  id: number;
+  bytes: Uint8Array;
+  timeoutMs?: number;
+}
+
+export interface ShipReply {
+  id: number;
+  /** Records the recorder stored. */
+  stored?: number;
+  /** The call's error message; absent when the recorder stored the batch. */
+  error?: string;
+}
+
+const port = parentPort!;
+const client = recorderClient((workerData as { target: string }).target);
+
+port.on("message", (m: ShipRequest | "close") => {
+  if (m === "close") {
+    client.close();
+    port.close();
+    return;
+  }
+  client.callRaw("storeBatch", m.bytes, { timeoutMs: m.timeoutMs }).then(
+    (res) => port.postMessage({ id: m.id, stored: res.stored } satisfies ShipReply),
+    (err: unknown) => port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) } satisfies ShipReply),
+  );
+});
