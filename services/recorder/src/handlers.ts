@@ -7,7 +7,8 @@ import { replay, type ReplayOptions } from "./replay.js";
 import { encodedFromBytes, encodeRecord, forEachRecord, recordSlices } from "./store/record-bytes.js";
 import type { RecordStore } from "./store/store.js";
 
-export const MAX_BATCH = 1000;
+/** Records per StoreBatch at most (about 1.6 MB of router-like records). */
+export const MAX_BATCH = 5000;
 
 /** What StoreBatch did (metrics): records stored, and batches the store failed to write. */
 export interface StoreCounters {

@@ -7,6 +7,7 @@ import { RecorderService } from "@fizz/proto";
 import { FizzError } from "@fizz/common";
 import { createClient, type Client } from "@fizz/rpc";
 import { Recorder } from "./recorder.js";
+import { MAX_BATCH } from "./handlers.js";
 import { configSchema } from "./config.js";
 import { record } from "./store/__fixtures__/records.js";
 
@@ -81,8 +82,8 @@ describe("RecorderService", () => {
   });
 
   it("refuses batches over 1000 records, records without an id, and malformed filters", async () => {
-    const many = Array.from({ length: 1001 }, () => record());
-    expect(await codeOf(client.storeBatch({ records: many }))).toMatch(/^INVALID_ARGUMENT: a batch holds at most 1000 records, got 1001/);
+    const many = Array.from({ length: MAX_BATCH + 1 }, () => record());
+    expect(await codeOf(client.storeBatch({ records: many }))).toMatch(new RegExp(`^INVALID_ARGUMENT: a batch holds at most ${MAX_BATCH} records, got ${MAX_BATCH + 1}`));
     expect(await codeOf(client.storeBatch({ records: [record({ requestId: "" })] }))).toBe("INVALID_ARGUMENT: record has no request_id");
     const good = record();
     expect(await codeOf(client.storeBatch({ records: [good, record({ requestId: "bad id" })] }))).toBe('INVALID_ARGUMENT: record request_id "bad id" is not valid');

@@ -307,21 +307,24 @@ describe("recording", () => {
 describe("WorkerSink", () => {
   const batch = (id: string) => encodeStoreBatch([{ ...REC, requestId: id }]);
 
-  it("sends batches from its thread, moving a buffer of its own and copying a view of a larger one", async () => {
+  it("sends batches from its thread, moving a large batch's buffer and copying a small one (node's pool)", async () => {
     const sink = new WorkerSink(rpc.address, silentLogger);
     sinks.push(sink);
-    const own = new Uint8Array(batch("w-own"));
-    expect(await sink.callRaw("storeBatch", own)).toMatchObject({ stored: 1 });
-    expect(own.buffer.byteLength).toBe(0); // moved to the thread
-    // A view into a larger buffer (as node's pool hands out): its neighbours must stay usable.
-    const b = batch("w-view");
+    // Large: a view at an offset into a bigger buffer, as BatchWriter hands them out; moved whole.
+    const big = encodeStoreBatch([{ ...REC, requestId: "w-big", responseBody: new Uint8Array(Buffer.poolSize) }]);
+    const room = new Uint8Array(big.length + 64);
+    room.set(big, 32);
+    expect(await sink.callRaw("storeBatch", room.subarray(32, 32 + big.length))).toMatchObject({ stored: 1 });
+    expect(room.buffer.byteLength).toBe(0);
+    // Small: possibly in node's pool, next to other Buffers, which must stay usable.
+    const b = batch("w-small");
     const slab = new Uint8Array(b.length + 16).fill(7);
     slab.set(b, 8);
     expect(await sink.callRaw("storeBatch", slab.subarray(8, 8 + b.length))).toMatchObject({ stored: 1 });
     expect(slab.byteLength).toBe(b.length + 16);
     expect(slab[0]).toBe(7);
     expect(await sink.storeBatch({ records: [{ requestId: "w-msg", function: "f" }] })).toMatchObject({ stored: 1 });
-    expect(stored.map((r) => r.requestId)).toEqual(expect.arrayContaining(["w-own", "w-view", "w-msg"]));
+    expect(stored.map((r) => r.requestId)).toEqual(expect.arrayContaining(["w-big", "w-small", "w-msg"]));
   });
 
   it("fails the calls a dead thread held, and the next call starts another thread", async () => {

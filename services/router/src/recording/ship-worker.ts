@@ -6,7 +6,10 @@ import { recorderClient } from "@fizz/clients";
 
 export interface ShipRequest {
   id: number;
-  bytes: Uint8Array;
+  /** The batch is bytes [offset, offset + length) of buffer. */
+  buffer: ArrayBuffer;
+  offset: number;
+  length: number;
   timeoutMs?: number;
 }
 
@@ -27,7 +30,7 @@ port.on("message", (m: ShipRequest | "close") => {
     port.close();
     return;
   }
-  client.callRaw("storeBatch", m.bytes, { timeoutMs: m.timeoutMs }).then(
+  client.callRaw("storeBatch", new Uint8Array(m.buffer, m.offset, m.length), { timeoutMs: m.timeoutMs }).then(
     (res) => port.postMessage({ id: m.id, stored: res.stored } satisfies ShipReply),
     (err: unknown) => port.postMessage({ id: m.id, error: err instanceof Error ? err.message : String(err) } satisfies ShipReply),
   );

@@ -34,16 +34,19 @@ export class WorkerSink {
     return this.callRaw("storeBatch", toBinary(StoreBatchRequestSchema, create(StoreBatchRequestSchema, req)), opts);
   }
 
-  /** Sends a StoreBatch request's bytes. They are moved to the worker: `bytes` is unusable after. */
+  /**
+   * Sends a StoreBatch request's bytes. Their whole ArrayBuffer is moved to the thread, not
+   * copied (the shipper's batch buffers are its own; unusable here after), except for small
+   * ones, which may sit in node's shared Buffer pool (under poolSize / 2) and are copied.
+   */
   callRaw(method: "storeBatch", bytes: Uint8Array, opts?: CallOptions): Promise<StoreBatchResponse> {
     if (this.closed) return Promise.reject(new Error("recorder sink closed"));
     const id = ++this.nextId;
-    // A view of a larger buffer (node's pool) is copied: moving it would take its neighbours too.
-    const own = bytes.byteOffset === 0 && bytes.buffer.byteLength === bytes.byteLength;
-    const msg: ShipRequest = { id, bytes: own ? bytes : new Uint8Array(bytes), timeoutMs: opts?.timeoutMs };
+    const b = bytes.byteLength >= Buffer.poolSize >>> 1 ? bytes : new Uint8Array(bytes);
+    const msg: ShipRequest = { id, buffer: b.buffer as ArrayBuffer, offset: b.byteOffset, length: b.byteLength, timeoutMs: opts?.timeoutMs };
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.start().postMessage(msg, [msg.bytes.buffer as ArrayBuffer]);
+      this.start().postMessage(msg, [msg.buffer]);
     });
   }
 
