@@ -9,7 +9,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { RecordSchema, type Record as RecordMsg } from "@fizz/proto";
 import { FizzError, silentLogger, type Logger } from "@fizz/common";
 import { batchOf, forEachRecord, framedSize, splitBodies, type EncodedRecord } from "./record-bytes.js";
-import { RecordTable, type Unit } from "./record-table.js";
+import { hashOf, RecordTable, type Unit } from "./record-table.js";
 import { BATCH, DEL, delFrames, DROP, HEAD, header, PUT } from "./record-log.js";
 import { eachRow, scanBatch } from "./scan-batch.js";
 import { resolveFilter, type ListFilter, type RecordStore } from "./store.js";
@@ -86,7 +86,7 @@ export class EmbeddedStore implements RecordStore {
         const receivedAt = kind === BATCH ? payload.readDoubleBE(0) : payload.readDoubleBE(0) - scan.lastRetentionMs;
         const u = this.ingest(bytes, scan.count, receivedAt, off, now);
         byOffset.set(off, u);
-      } else if (kind === DEL) this.dropId(payload.toString("utf8"));
+      } else if (kind === DEL) this.dropRowOf(this.t.find(payload, 0, payload.length));
       else if (kind === DROP && payload.length === 8) {
         const u = byOffset.get(payload.readDoubleBE(0));
         if (u) this.dropUnit(u);
@@ -110,14 +110,15 @@ export class EmbeddedStore implements RecordStore {
     this.liveLogBytes += size;
     this.units.push(u);
     this.ingesting = u;
-    eachRow(bytes, count, t, (id, off, len, ts, status, fn, ns, tr, retentionMs) => {
-      this.dropId(id);
+    eachRow(bytes, count, t, (idStart, idEnd, off, len, ts, status, fn, ns, tr, retentionMs) => {
+      const hash = hashOf(bytes, idStart, idEnd);
+      this.dropRowOf(t.find(bytes, idStart, idEnd, hash));
       const exp = receivedAt + retentionMs;
       if (exp <= now) {
         this.liveLogBytes -= framedSize(len);
         return;
       }
-      const row = t.add(u, id, off, len);
+      const row = t.add(u, idStart, idEnd, off, len, hash);
       t.ts[row] = ts;
       t.exp[row] = exp;
       t.status[row] = status;
@@ -152,10 +153,9 @@ export class EmbeddedStore implements RecordStore {
     if (++this.deadUnits * 2 > this.units.length) this.pruneUnits();
   }
 
-  /** Forgets a record in memory; true when it was there. */
-  private dropId(id: string): boolean {
-    const row = this.t.rows.get(id);
-    if (row === undefined) return false;
+  /** Forgets a record in memory by its row (-1: none); true when it was there. */
+  private dropRowOf(row: number): boolean {
+    if (row < 0) return false;
     this.dropRow(row);
     return true;
   }
@@ -216,7 +216,7 @@ export class EmbeddedStore implements RecordStore {
         cur = u;
         ids = [];
       }
-      if (u.logAt >= 0) ids.push(t.ids[row]!);
+      if (u.logAt >= 0) ids.push(t.idOf(row));
       this.dropRow(row);
     }
     settle();
@@ -253,8 +253,9 @@ export class EmbeddedStore implements RecordStore {
 
   /** The live row of a request id. */
   private live(id: string): number | undefined {
-    const row = this.t.rows.get(id);
-    if (row !== undefined && this.t.exp[row]! <= this.now()) {
+    const row = this.t.findId(id);
+    if (row < 0) return undefined;
+    if (this.t.exp[row]! <= this.now()) {
       this.dropRow(row);
       return undefined;
     }
@@ -294,7 +295,7 @@ export class EmbeddedStore implements RecordStore {
     let n = 0;
     for (const id of new Set(requestIds)) {
       const existed = this.live(id) !== undefined;
-      if (!this.dropId(id)) continue;
+      if (!this.dropRowOf(this.t.findId(id))) continue;
       if (existed) n++;
       gone.push(id);
     }
@@ -341,8 +342,9 @@ export class EmbeddedStore implements RecordStore {
     this.bytes += bytes.length - u.bytes.length;
     u.bytes = bytes;
     u.n = rows.length;
-    let i = 0;
-    forEachRecord(bytes, (start) => (t.off[rows[i++]!] = start));
+    const starts: number[] = [];
+    forEachRecord(bytes, (start) => void starts.push(start));
+    t.moved(rows, starts);
   }
 
   /** Records held (expired ones not yet swept included); for tests and diagnostics. */

@@ -1,7 +1,9 @@
 // The embedded store's index: one row per record in typed arrays (struct of arrays), so holding a
-// record costs its request id string, a Map entry and a few array cells, not objects of its own
-// (per-record objects living for seconds were promoted and made up a third of the recorder's CPU
-// as GC). A record's bytes stay inside its batch (a Unit), found by offset and length.
+// record costs a few array cells, not objects of its own (per-record objects living for seconds
+// were promoted and made up a third of the recorder's CPU as GC). A record's bytes stay inside its
+// batch (a Unit), found by offset and length. Request ids are looked up by their bytes inside the
+// unit through an open-addressing hash table: no id string or Map entry per record either (those
+// were a quarter of what storing a batch cost, GC included).
 
 /** A batch of records kept as received: one buffer, one log frame. */
 export interface Unit {
@@ -22,6 +24,15 @@ export interface Unit {
 }
 
 const MIN_CAP = 1024;
+const EMPTY = 0;
+const GONE = -1;
+
+/** FNV-1a of bytes[start, end). */
+export function hashOf(bytes: Uint8Array, start: number, end: number): number {
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
 
 export class RecordTable {
   private cap = MIN_CAP;
@@ -29,7 +40,10 @@ export class RecordTable {
   head = 0;
   tail = 0;
   unit: Array<Unit | undefined> = new Array(MIN_CAP);
-  ids: Array<string | undefined> = new Array(MIN_CAP);
+  /** The request id's bytes in the unit: [idOff, idOff + idLen), and their hash. */
+  idOff = new Uint32Array(MIN_CAP);
+  idLen = new Uint32Array(MIN_CAP);
+  idHash = new Uint32Array(MIN_CAP);
   off = new Uint32Array(MIN_CAP);
   len = new Uint32Array(MIN_CAP);
   ts = new Float64Array(MIN_CAP);
@@ -39,14 +53,69 @@ export class RecordTable {
   fn = new Int32Array(MIN_CAP);
   ns = new Int32Array(MIN_CAP);
   tr = new Int32Array(MIN_CAP);
-  /** Request id → row. */
-  readonly rows = new Map<string, number>();
+  /** Request id hash table: row + 1 per slot, EMPTY or GONE (a deleted entry probes go past). */
+  private slots = new Int32Array(2 * MIN_CAP);
+  /** Slots not EMPTY (live and GONE): the table is rebuilt before probes get long. */
+  private usedSlots = 0;
+  private live = 0;
   /** Name ids index this; names are never forgotten (there are few: functions, namespaces, triggers). */
   readonly names: string[] = [""];
   private readonly nameIds = new Map<string, number>([["", 0]]);
 
+  /** Live rows (expired ones not yet swept included). */
   get size(): number {
-    return this.rows.size;
+    return this.live;
+  }
+
+  /** The live row whose request id is bytes[start, end), or -1. */
+  find(bytes: Uint8Array, start: number, end: number, hash = hashOf(bytes, start, end)): number {
+    const mask = this.slots.length - 1;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const v = this.slots[i]!;
+      if (v === EMPTY) return -1;
+      if (v === GONE) continue;
+      const row = v - 1;
+      if (this.idHash[row] === hash && this.idIs(row, bytes, start, end)) return row;
+    }
+  }
+
+  /** The live row of a request id, or -1. */
+  findId(id: string): number {
+    const b = Buffer.from(id);
+    return this.find(b, 0, b.length);
+  }
+
+  /** A row's request id. */
+  idOf(row: number): string {
+    const at = this.idOff[row]!;
+    return this.unit[row]!.bytes.toString("utf8", at, at + this.idLen[row]!);
+  }
+
+  private idIs(row: number, bytes: Uint8Array, start: number, end: number): boolean {
+    const n = end - start;
+    if (this.idLen[row] !== n) return false;
+    const mine = this.unit[row]!.bytes;
+    const at = this.idOff[row]!;
+    for (let k = 0; k < n; k++) if (mine[at + k] !== bytes[start + k]) return false;
+    return true;
+  }
+
+  private place(row: number): void {
+    const mask = this.slots.length - 1;
+    let i = this.idHash[row]! & mask;
+    while (this.slots[i] !== EMPTY) i = (i + 1) & mask;
+    this.slots[i] = row + 1;
+    this.usedSlots++;
+  }
+
+  /** Rebuilds the hash table for the live rows (drops GONE entries), sized for `expect` rows. */
+  private rehash(expect: number): void {
+    let n = 2 * MIN_CAP;
+    while (n < expect * 2) n *= 2;
+    this.slots = new Int32Array(n);
+    this.usedSlots = 0;
+    const mask = n - 1;
+    for (let row = this.head; row < this.tail; row++) if (this.unit[row] !== undefined) this.place(row);
   }
 
   /** The id of a name, interned on first use. */
@@ -82,22 +151,42 @@ export class RecordTable {
     if (this.tail + n > this.cap) this.repack(n);
   }
 
-  /** A new row at the tail for `id` (after `reserve`; the caller has dropped any row the id had). */
-  add(u: Unit, id: string, off: number, len: number): number {
+  /**
+   * A new row at the tail for the record at u.bytes[off, off + len) whose request id is
+   * u.bytes[idStart, idEnd) (after `reserve`; the caller has dropped any row the id had).
+   */
+  add(u: Unit, idStart: number, idEnd: number, off: number, len: number, hash = hashOf(u.bytes, idStart, idEnd)): number {
     const row = this.tail++;
     this.unit[row] = u;
-    this.ids[row] = id;
+    this.idOff[row] = idStart;
+    this.idLen[row] = idEnd - idStart;
+    this.idHash[row] = hash;
     this.off[row] = off;
     this.len[row] = len;
-    this.rows.set(id, row);
+    this.live++;
+    // A rebuild places every live row, this one included.
+    if ((this.usedSlots + 1) * 4 > this.slots.length * 3) this.rehash(this.live);
+    else this.place(row);
     return row;
   }
 
   /** Clears a live row; the caller settles the unit's counts. */
   clear(row: number): void {
-    this.rows.delete(this.ids[row]!);
+    const mask = this.slots.length - 1;
+    let i = this.idHash[row]! & mask;
+    while (this.slots[i] !== row + 1) i = (i + 1) & mask;
+    this.slots[i] = GONE;
     this.unit[row] = undefined;
-    this.ids[row] = undefined;
+    this.live--;
+  }
+
+  /** The unit's bytes were rewritten: its live rows' records (and ids) now start at `starts[k]`. */
+  moved(rows: readonly number[], starts: readonly number[]): void {
+    for (let k = 0; k < rows.length; k++) {
+      const row = rows[k]!;
+      this.idOff[row] = starts[k]! + (this.idOff[row]! - this.off[row]!);
+      this.off[row] = starts[k]!;
+    }
   }
 
   /** The oldest live row, or -1; dead rows before it are given up. */
@@ -111,14 +200,16 @@ export class RecordTable {
    * a repack's cost, one Map update per live row, is spread over at least three times as many adds).
    */
   private repack(extra: number): void {
-    const live = this.rows.size + extra;
+    const live = this.live + extra;
     let cap = this.cap;
     while (live * 4 > cap) cap *= 2;
     while (cap > MIN_CAP && live * 16 < cap) cap /= 2;
-    const old = { unit: this.unit, ids: this.ids, off: this.off, len: this.len, ts: this.ts, exp: this.exp, status: this.status, fn: this.fn, ns: this.ns, tr: this.tr };
+    const old = { unit: this.unit, idOff: this.idOff, idLen: this.idLen, idHash: this.idHash, off: this.off, len: this.len, ts: this.ts, exp: this.exp, status: this.status, fn: this.fn, ns: this.ns, tr: this.tr };
     if (cap !== this.cap) {
       this.unit = new Array(cap);
-      this.ids = new Array(cap);
+      this.idOff = new Uint32Array(cap);
+      this.idLen = new Uint32Array(cap);
+      this.idHash = new Uint32Array(cap);
       this.off = new Uint32Array(cap);
       this.len = new Uint32Array(cap);
       this.ts = new Float64Array(cap);
@@ -140,7 +231,9 @@ export class RecordTable {
         last = u;
       }
       this.unit[to] = u;
-      this.ids[to] = old.ids[from];
+      this.idOff[to] = old.idOff[from]!;
+      this.idLen[to] = old.idLen[from]!;
+      this.idHash[to] = old.idHash[from]!;
       this.off[to] = old.off[from]!;
       this.len[to] = old.len[from]!;
       this.ts[to] = old.ts[from]!;
@@ -149,14 +242,13 @@ export class RecordTable {
       this.fn[to] = old.fn[from]!;
       this.ns[to] = old.ns[from]!;
       this.tr[to] = old.tr[from]!;
-      this.rows.set(old.ids[from]!, to);
       to++;
     }
     if (last) last.end = to;
-    // Rows past the live ones must not keep units or ids alive (same arrays when not resized).
+    // Rows past the live ones must not keep units alive (same arrays when not resized).
     this.unit.fill(undefined, to, this.tail);
-    this.ids.fill(undefined, to, this.tail);
     this.head = 0;
     this.tail = to;
+    this.rehash(this.live + extra);
   }
 }

@@ -1,7 +1,7 @@
 // Reading a whole StoreBatch binary into the embedded store's table without per-record objects:
-// one pass over the batch fills reused typed arrays, names are interned by the table, and the
-// request id is the only string made per record.
-import { forEachRecord, nameOf, RecordFields, requestIdOf, scanFields } from "./record-bytes.js";
+// one pass over the batch fills reused typed arrays, names are interned by the table, and request
+// ids stay bytes in the batch.
+import { forEachRecord, nameOf, RecordFields, scanFields } from "./record-bytes.js";
 import type { RecordTable } from "./record-table.js";
 
 export interface BatchScan {
@@ -71,7 +71,8 @@ export function scanBatch(bytes: Uint8Array): BatchScan | undefined {
   return count < 0 || bad ? undefined : { count, fill, lastRetentionMs: i > 0 ? retention[i - 1]! : 0 };
 }
 
-export type RowSink = (id: string, off: number, len: number, ts: number, status: number, fn: number, ns: number, tr: number, retentionMs: number) => void;
+/** A record's index fields; its request id is bytes[idStart, idEnd). */
+export type RowSink = (idStart: number, idEnd: number, off: number, len: number, ts: number, status: number, fn: number, ns: number, tr: number, retentionMs: number) => void;
 
 /** Calls `sink` with each record's index fields, as the last scanBatch (of these bytes, without `fill`) read them. */
 export function eachRow(bytes: Uint8Array, count: number, t: RecordTable, sink: RowSink): void {
@@ -81,7 +82,8 @@ export function eachRow(bytes: Uint8Array, count: number, t: RecordTable, sink: 
     f.idEnd = idAt[i * 2 + 1]!;
     for (let k = 0; k < 6; k++) f.names[k] = names[i * 6 + k]!;
     sink(
-      requestIdOf(f, bytes),
+      f.idStart,
+      f.idEnd,
       start[i]!,
       end[i]! - start[i]!,
       ts[i]!,
