@@ -75,6 +75,8 @@ CMD ["node", "--initial-heap-size=128", "dist/main.js"]
 FROM service AS router
 COPY --from=build /home/node/out/router /app
 EXPOSE 8888
+# NODE_ARGS.router in libs/common/src/ports.ts (why: see there).
+CMD ["node", "--initial-heap-size=128", "dist/main.js"]
 
 FROM service AS timer
 COPY --from=build /home/node/out/timer /app

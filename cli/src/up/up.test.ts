@@ -34,10 +34,11 @@ describe("Supervisor", () => {
     const lines: string[] = [];
     const sup = new Supervisor(() => FAKE, (l) => lines.push(l));
     await sup.start("recorder", env("ok", "recorder"));
-    await sup.start("router", env("ok", "router"));
+    await sup.start("timer", env("ok", "timer"));
     await sup.stopAll(2000);
+    expect(NODE_ARGS.timer).toBeUndefined();
     expect(lines).toContain(`[recorder] INFO recorder starting ${NODE_ARGS.recorder!.join(" ")}`);
-    expect(lines).toContain("[router] INFO router starting");
+    expect(lines).toContain("[timer] INFO timer starting");
   });
 
   it("explains a service that exits before it is ready", async () => {

@@ -23,14 +23,18 @@ export type ServiceName = keyof typeof SERVICES;
 
 /**
  * Node (V8) options a service starts with wherever it runs: `fizz up` forks it with them and its
- * Dockerfile target's CMD passes them (a deploy test checks both agree).
- * recorder: every received batch is a fresh ~300 KB buffer, and with V8's small initial heap
- * limits that external memory set off a full GC every few batches; starting at 128 MB halves its
- * CPU per received record (bench/recorder-store with BENCH_NULL_STORE=1: ~3.1 → ~1.6 µs).
- * NODE_OPTIONS cannot carry this flag, hence the command line.
+ * Dockerfile target's CMD passes them (a deploy test checks both agree). NODE_OPTIONS cannot carry
+ * these flags, hence the command line.
+ * --initial-heap-size: recorded batches are fresh ~1 MB buffers (the router's batch, gRPC's framed
+ * copy of it, the recorder's received copy), and with V8's small initial heap limits that external
+ * memory set off a full GC every few batches, in the router's main and shipping threads and in the
+ * recorder. Starting at 128 MB: the recorder's CPU per received record ~3.1 → ~1.6 µs
+ * (bench/recorder-store, BENCH_NULL_STORE=1), the router's added CPU per recorded request ~+6 →
+ * ~+2 µs (bench/record-overhead).
  */
 export const NODE_ARGS: Readonly<Partial<Record<ServiceName, readonly string[]>>> = {
   recorder: ["--initial-heap-size=128"],
+  router: ["--initial-heap-size=128"],
 };
 
 /**
