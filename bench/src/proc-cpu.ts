@@ -16,7 +16,8 @@ function cpuMs(pid: number): number | undefined {
 /** A readable name: the service or runtime directory of its main script (e.g. "router", "nodejs"; "cli" for fizz up). */
 function nameOf(pid: number): string {
   try {
-    const main = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0")[1] ?? "";
+    // The script is node's first argument that is not an option (services may start with V8 flags).
+    const main = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(1).find((a) => !a.startsWith("-")) ?? "";
     return main.match(/\/(?:services|runtimes|(cli))\/([^/]+)\//)?.slice(1).find(Boolean) ?? main.split("/").pop() ?? String(pid);
   } catch {
     return String(pid);
