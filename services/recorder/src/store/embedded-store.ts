@@ -10,7 +10,7 @@ import { RecordSchema, type Record as RecordMsg } from "@fizz/proto";
 import { FizzError, silentLogger, type Logger } from "@fizz/common";
 import { batchOf, forEachRecord, framedSize, splitBodies, type EncodedRecord } from "./record-bytes.js";
 import { hashOf, RecordTable, type Unit } from "./record-table.js";
-import { BATCH, DEL, delFrames, DROP, HEAD, header, PUT } from "./record-log.js";
+import { BATCH, DEL, delFrames, delFramesOf, DROP, HEAD, header, PUT } from "./record-log.js";
 import { eachRow, scanBatch } from "./scan-batch.js";
 import { resolveFilter, type ListFilter, type RecordStore } from "./store.js";
 
@@ -39,6 +39,8 @@ export class EmbeddedStore implements RecordStore {
   private units: Unit[] = [];
   private deadUnits = 0;
   private ingesting?: Unit;
+  /** Rows evicted from the unit being evicted, for its delete frames (reused). */
+  private evicted = new Int32Array(64);
   /** Memory held: the frame size of every live unit (bounded by maxBytes). */
   private bytes = 0;
   /** No record expires before this (a lower bound: drops only raise the true minimum). */
@@ -198,14 +200,15 @@ export class EmbeddedStore implements RecordStore {
       }
       this.nextExpiry = next;
     }
-    // Oldest first: a unit evicted whole is logged as one frame, one left partly live as deletes.
+    // Oldest first: a unit evicted whole is logged as one frame, one left partly live as deletes
+    // of the rows evicted here (their ids still sit in the unit's bytes: no strings are made).
     const frames: Buffer[] = [];
     let cur: Unit | undefined;
-    let ids: string[] = [];
+    let n = 0;
     const settle = () => {
       if (!cur || cur.logAt < 0) return;
       if (cur.live === 0) frames.push(header(DROP, 0, cur.logAt));
-      else frames.push(delFrames(ids));
+      else frames.push(delFramesOf(cur.bytes, t.idOff, t.idLen, this.evicted, n));
     };
     while (t.size > this.opts.maxRecords || this.bytes > this.opts.maxBytes) {
       const row = t.oldest();
@@ -214,9 +217,16 @@ export class EmbeddedStore implements RecordStore {
       if (u !== cur) {
         settle();
         cur = u;
-        ids = [];
+        n = 0;
       }
-      if (u.logAt >= 0) ids.push(t.idOf(row));
+      if (u.logAt >= 0) {
+        if (n === this.evicted.length) {
+          const more = new Int32Array(2 * n);
+          more.set(this.evicted);
+          this.evicted = more;
+        }
+        this.evicted[n++] = row;
+      }
       this.dropRow(row);
     }
     settle();

@@ -23,15 +23,35 @@ export function header(kind: number, payloadBytes: number, f64: number): Buffer 
 
 /** Delete frames for `ids`, back to back in one buffer. */
 export function delFrames(ids: readonly string[]): Buffer {
+  const bytes = Buffer.from(ids.join(""));
+  const starts = new Uint32Array(ids.length);
+  const lens = new Uint32Array(ids.length);
+  let at = 0;
+  ids.forEach((id, k) => {
+    starts[k] = at;
+    lens[k] = Buffer.byteLength(id);
+    at += lens[k]!;
+  });
+  return delFramesOf(bytes, starts, lens, Uint32Array.from(ids.keys()), ids.length);
+}
+
+/**
+ * Delete frames for the request ids at bytes[starts[r], starts[r] + lens[r]) for the first `n`
+ * entries r of `which`, copied byte for byte (evicting a batch's oldest records makes no id strings).
+ */
+export function delFramesOf(bytes: Uint8Array, starts: Uint32Array, lens: Uint32Array, which: ArrayLike<number>, n: number): Buffer {
   let size = 0;
-  for (const id of ids) size += 5 + Buffer.byteLength(id);
+  for (let k = 0; k < n; k++) size += 5 + lens[which[k]!]!;
   const b = Buffer.allocUnsafe(size);
   let at = 0;
-  for (const id of ids) {
-    const n = b.write(id, at + 5);
-    b.writeUInt32BE(1 + n, at);
+  for (let k = 0; k < n; k++) {
+    const r = which[k]!;
+    const len = lens[r]!;
+    const from = starts[r]!;
+    b.writeUInt32BE(1 + len, at);
     b[at + 4] = DEL;
-    at += 5 + n;
+    for (let i = 0; i < len; i++) b[at + 5 + i] = bytes[from + i]!;
+    at += 5 + len;
   }
   return b;
 }
