@@ -24,6 +24,9 @@ export interface Unit {
 }
 
 const MIN_CAP = 1024;
+/** The row columns besides `unit`, moved together by a repack. */
+const COLUMNS = ["idOff", "idLen", "idHash", "off", "len", "ts", "exp", "status", "fn", "ns", "tr"] as const;
+type Column = Uint32Array | Float64Array | Uint16Array | Int32Array;
 const EMPTY = 0;
 const GONE = -1;
 
@@ -114,7 +117,6 @@ export class RecordTable {
     while (n < expect * 2) n *= 2;
     this.slots = new Int32Array(n);
     this.usedSlots = 0;
-    const mask = n - 1;
     for (let row = this.head; row < this.tail; row++) if (this.unit[row] !== undefined) this.place(row);
   }
 
@@ -197,33 +199,23 @@ export class RecordTable {
 
   /**
    * Moves live rows to the front (into larger arrays when more than a quarter of them is live, so
-   * a repack's cost, one Map update per live row, is spread over at least three times as many adds).
+   * a repack's cost, a copy and a hash-table rebuild for the live rows, is spread over at least
+   * three times as many adds).
    */
   private repack(extra: number): void {
     const live = this.live + extra;
     let cap = this.cap;
     while (live * 4 > cap) cap *= 2;
     while (cap > MIN_CAP && live * 16 < cap) cap /= 2;
-    const old = { unit: this.unit, idOff: this.idOff, idLen: this.idLen, idHash: this.idHash, off: this.off, len: this.len, ts: this.ts, exp: this.exp, status: this.status, fn: this.fn, ns: this.ns, tr: this.tr };
-    if (cap !== this.cap) {
-      this.unit = new Array(cap);
-      this.idOff = new Uint32Array(cap);
-      this.idLen = new Uint32Array(cap);
-      this.idHash = new Uint32Array(cap);
-      this.off = new Uint32Array(cap);
-      this.len = new Uint32Array(cap);
-      this.ts = new Float64Array(cap);
-      this.exp = new Float64Array(cap);
-      this.status = new Uint16Array(cap);
-      this.fn = new Int32Array(cap);
-      this.ns = new Int32Array(cap);
-      this.tr = new Int32Array(cap);
-      this.cap = cap;
-    }
+    const resize = cap !== this.cap;
+    const units = this.unit;
+    if (resize) this.unit = new Array(cap);
+    // Where each live row comes from, oldest first; rows only move down, so copying in place is safe.
+    const from = new Int32Array(this.live);
     let to = 0;
     let last: Unit | undefined;
-    for (let from = this.head; from < this.tail; from++) {
-      const u = old.unit[from];
+    for (let row = this.head; row < this.tail; row++) {
+      const u = units[row];
       if (!u) continue;
       if (u !== last) {
         if (last) last.end = to;
@@ -231,21 +223,18 @@ export class RecordTable {
         last = u;
       }
       this.unit[to] = u;
-      this.idOff[to] = old.idOff[from]!;
-      this.idLen[to] = old.idLen[from]!;
-      this.idHash[to] = old.idHash[from]!;
-      this.off[to] = old.off[from]!;
-      this.len[to] = old.len[from]!;
-      this.ts[to] = old.ts[from]!;
-      this.exp[to] = old.exp[from]!;
-      this.status[to] = old.status[from]!;
-      this.fn[to] = old.fn[from]!;
-      this.ns[to] = old.ns[from]!;
-      this.tr[to] = old.tr[from]!;
-      to++;
+      from[to++] = row;
     }
     if (last) last.end = to;
-    // Rows past the live ones must not keep units alive (same arrays when not resized).
+    const columns = this as unknown as Record<(typeof COLUMNS)[number], Column>;
+    for (const c of COLUMNS) {
+      const src = columns[c];
+      const dst = resize ? new (src.constructor as new (n: number) => Column)(cap) : src;
+      for (let k = 0; k < to; k++) dst[k] = src[from[k]!]!;
+      columns[c] = dst;
+    }
+    this.cap = cap;
+    // Rows past the live ones must not keep units alive (same array when not resized).
     this.unit.fill(undefined, to, this.tail);
     this.head = 0;
     this.tail = to;
