@@ -1,5 +1,6 @@
 export * from "./errors.js";
 export * from "./ports.js";
+export * from "./priority.js";
 export * from "./logger.js";
 export * from "./config.js";
 export * from "./lifecycle.js";

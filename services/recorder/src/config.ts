@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { addressField, metricsAddressField, metricsListen, metricsSwitchField, routerUrlField, stateDirField } from "@fizz/common";
+import { addressField, metricsAddressField, metricsListen, metricsSwitchField, niceField, routerUrlField, stateDirField } from "@fizz/common";
 
 /** The recorder's settings, from environment variables. */
 export const configSchema = z
@@ -25,6 +25,8 @@ export const configSchema = z
     FIZZ_RECORDER_MAX_BYTES: z.coerce.number().int().min(1).default(64 * 1024 * 1024),
     /** How long a replayed request may take, in milliseconds. */
     FIZZ_RECORDER_REPLAY_TIMEOUT_MS: z.coerce.number().int().min(1).default(60_000),
+    /** The process's nice value (0: unchanged): storing records waits for CPU that serving requests leaves. */
+    FIZZ_RECORDER_NICE: niceField(),
   })
   .transform((e) => ({
     address: e.FIZZ_RECORDER,
@@ -35,6 +37,7 @@ export const configSchema = z
     metricsAddress: e.FIZZ_METRICS ? metricsListen(e.FIZZ_RECORDER_METRICS, e.FIZZ_RECORDER) : undefined,
     maxBytes: e.FIZZ_RECORDER_MAX_BYTES,
     replayTimeoutMs: e.FIZZ_RECORDER_REPLAY_TIMEOUT_MS,
+    nice: e.FIZZ_RECORDER_NICE,
   }));
 
 export type RecorderConfig = z.infer<typeof configSchema>;

@@ -29,6 +29,7 @@ describe("routerConfig", () => {
       tapIntervalMs: 5000,
       recorder: "127.0.0.1:9094",
       recordFlushMs: 200,
+      recordNice: 10,
       async: ASYNC_DEFAULTS,
       metrics: true,
     });
@@ -45,6 +46,7 @@ describe("routerConfig", () => {
       FIZZ_ROUTER_TAP_INTERVAL_MS: "100",
       FIZZ_RECORDER: "10.0.0.3:3",
       FIZZ_ROUTER_RECORD_FLUSH_MS: "50",
+      FIZZ_ROUTER_RECORD_NICE: "0",
       FIZZ_STATE_DIR: "/var/fizz",
       FIZZ_ROUTER_ASYNC_ATTEMPTS: "5",
       FIZZ_ROUTER_ASYNC_BACKOFF_MS: "10",
@@ -68,6 +70,7 @@ describe("routerConfig", () => {
       tapIntervalMs: 100,
       recorder: "10.0.0.3:3",
       recordFlushMs: 50,
+      recordNice: 0,
       async: {
         dir: "/var/fizz/router/invocations",
         attempts: 5,
@@ -90,6 +93,11 @@ describe("routerConfig", () => {
     expect(() => routerConfig({ FIZZ_ROUTER_MAX_BODY_BYTES: "lots", FIZZ_ROUTER_RETRY_ATTEMPTS: "0" })).toThrow(
       /FIZZ_ROUTER_MAX_BODY_BYTES[\s\S]*FIZZ_ROUTER_RETRY_ATTEMPTS/,
     );
+  });
+
+  it("rejects a nice value outside 0-19", () => {
+    expect(() => routerConfig({ FIZZ_ROUTER_RECORD_NICE: "20" })).toThrow(/FIZZ_ROUTER_RECORD_NICE/);
+    expect(() => routerConfig({ FIZZ_ROUTER_RECORD_NICE: "-5" })).toThrow(/FIZZ_ROUTER_RECORD_NICE/);
   });
 
   it("rejects bad async settings by name", () => {

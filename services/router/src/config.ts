@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { join } from "node:path";
-import { loadConfig, metricsSwitchField, parseDurationMs, serviceAddress, stateDirField } from "@fizz/common";
+import { loadConfig, metricsSwitchField, niceField, parseDurationMs, serviceAddress, stateDirField } from "@fizz/common";
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
@@ -10,6 +10,7 @@ const schema = z.object({
   FIZZ_ROUTER_RETRY_BACKOFF_MS: int(20, 0),
   FIZZ_ROUTER_TAP_INTERVAL_MS: int(5000, 10),
   FIZZ_ROUTER_RECORD_FLUSH_MS: int(200, 10),
+  FIZZ_ROUTER_RECORD_NICE: niceField(),
   FIZZ_STATE_DIR: stateDirField(),
   FIZZ_METRICS: metricsSwitchField(),
   FIZZ_ROUTER_ASYNC_ATTEMPTS: int(3, 1),
@@ -80,6 +81,8 @@ export interface RouterConfig {
   recorder: string;
   /** How often recorded pairs are shipped (sooner when a batch fills up). */
   recordFlushMs: number;
+  /** Nice value of the thread shipping recorded batches (0: the router's own priority). */
+  recordNice: number;
   async: AsyncConfig;
   /** Per-request metrics and GET /metrics (FIZZ_METRICS, default on). */
   metrics: boolean;
@@ -97,6 +100,7 @@ export function routerConfig(env: NodeJS.ProcessEnv = process.env): RouterConfig
     tapIntervalMs: c.FIZZ_ROUTER_TAP_INTERVAL_MS,
     recorder: serviceAddress("recorder", env),
     recordFlushMs: c.FIZZ_ROUTER_RECORD_FLUSH_MS,
+    recordNice: c.FIZZ_ROUTER_RECORD_NICE,
     metrics: c.FIZZ_METRICS,
     async: {
       dir: join(c.FIZZ_STATE_DIR, "router", "invocations"),

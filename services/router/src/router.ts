@@ -87,7 +87,7 @@ export class Router implements Service {
       }),
     );
     this.taps = new Taps(this.executor, config.tapIntervalMs, this.log.child({ component: "taps" }));
-    const recorder = deps.recorder ?? this.own(new WorkerSink(config.recorder, this.log.child({ component: "recording" })));
+    const recorder = deps.recorder ?? this.own(new WorkerSink(config.recorder, this.log.child({ component: "recording" }), config.recordNice));
     this.shipper = new Shipper(recorder, this.log.child({ component: "recording" }), {
       flushIntervalMs: config.recordFlushMs,
       ...deps.shipper,

@@ -2,6 +2,7 @@
 // collects batches, and a recorder address with nothing listening for the "recorder down" case.
 // Batches go the way the router sends them: through WorkerSink's shipping thread.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
@@ -336,6 +337,20 @@ describe("WorkerSink", () => {
     await worker.terminate();
     await expect(held).rejects.toThrow(/record shipping thread exited/);
     expect(await sink.callRaw("storeBatch", batch("w-after"))).toMatchObject({ stored: 1 });
+  });
+
+  // Linux keeps nice values per thread; /proc shows each thread's.
+  (existsSync("/proc/self/task") ? it : it.skip)("runs its thread at the nice value it is given; the router's threads keep theirs", async () => {
+    const nices = () =>
+      new Map(readdirSync("/proc/self/task").map((t) => [t, Number(readFileSync(`/proc/self/task/${t}/stat`, "utf8").split(") ")[1]!.split(" ")[16])]));
+    const before = nices();
+    const sink = new WorkerSink(rpc.address, silentLogger, 7);
+    sinks.push(sink);
+    await sink.callRaw("storeBatch", batch("w-nice"));
+    const after = nices();
+    const started = [...after].filter(([t]) => !before.has(t));
+    expect(started.filter(([, n]) => n === 7)).toHaveLength(1);
+    for (const [t, n] of before) if (after.has(t)) expect([t, after.get(t)]).toEqual([t, n]);
   });
 
   it("reports the recorder's errors, and refuses calls once closed", async () => {

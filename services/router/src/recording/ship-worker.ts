@@ -1,8 +1,16 @@
 // The shipping thread (see worker-sink.ts): owns a recorder client and makes the StoreBatch
 // calls, so their gRPC and HTTP/2 work, and the garbage they leave, stay off the router's
-// event loop. Messages: a batch in, { id, stored } or { id, error } out.
+// event loop. Messages: a batch in, { id, stored } or { id, error } out; { id: 0, error } when the
+// thread could not lower its priority.
 import { parentPort, workerData } from "node:worker_threads";
 import { recorderClient } from "@fizz/clients";
+import { lowerThreadPriority } from "@fizz/common";
+
+export interface ShipData {
+  target: string;
+  /** Nice value for this thread (see WorkerSink). */
+  nice: number;
+}
 
 export interface ShipRequest {
   id: number;
@@ -22,7 +30,10 @@ export interface ShipReply {
 }
 
 const port = parentPort!;
-const client = recorderClient((workerData as { target: string }).target);
+const data = workerData as ShipData;
+const refused = lowerThreadPriority(data.nice);
+if (refused) port.postMessage({ id: 0, error: refused } satisfies ShipReply);
+const client = recorderClient(data.target);
 
 port.on("message", (m: ShipRequest | "close") => {
   if (m === "close") {
