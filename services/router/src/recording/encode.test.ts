@@ -102,6 +102,32 @@ describe("encodeStoreBatch", () => {
     expect(fromBinary(StoreBatchRequestSchema, first)).toEqual(viaProtobufEs(rs));
   });
 
+  it("writes repeated header entries from its cache as the same bytes, through changes, redaction, growth and detached batches", () => {
+    const w = new BatchWriter(16); // small: entries are also cached while the buffer overflows and grows
+    const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`x-h${i}`, `v${i}`])); // past the cache's bound
+    const hdr = (i: number): PendingRecord => ({
+      ...full,
+      requestId: `r${i}`,
+      requestHeaders: { host: "h:1", date: `d${i}`, "x-flip": i % 3 === 0 ? "a" : "b", authorization: `secret${i % 2}`, ...(i > 5 ? many : {}) },
+      responseHeaders: { "content-type": i < 4 ? "text/plain" : "application/json; charset=utf-8", "x-long": "z".repeat(i === 7 ? 300 : 3) },
+      redact: i % 4 === 0 ? new Set(["authorization"]) : undefined,
+    });
+    const rs = Array.from({ length: 12 }, (_, i) => hdr(i));
+    for (const r of rs.slice(0, 6)) w.add(r);
+    const first = w.take();
+    first.fill(0); // the batch is the sink's now (its buffer is moved to the shipping thread)
+    for (const r of rs.slice(6)) w.add(r);
+    const redacted = (r: PendingRecord) => (r.redact ? { ...r, requestHeaders: { ...r.requestHeaders, authorization: "[redacted]" } } : r);
+    expect(fromBinary(StoreBatchRequestSchema, w.take())).toEqual(viaProtobufEs(rs.slice(6).map(redacted)));
+    // A warm writer (entries cached) writes the bytes a fresh one (nothing cached) does.
+    const warm = new BatchWriter();
+    for (const r of rs) warm.add(r);
+    warm.take();
+    warm.add(hdr(10));
+    warm.add(hdr(11));
+    expect(Buffer.from(warm.take())).toEqual(Buffer.from(encodeStoreBatch([hdr(10), hdr(11)])));
+  });
+
   it("leaves out a record past the byte limit it is given, and keeps what was added before", () => {
     const w = new BatchWriter(64);
     const took = w.add(full);

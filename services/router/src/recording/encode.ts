@@ -111,19 +111,56 @@ function writeBool(buf: Buffer, off: number, field: number, v: boolean): number 
   return off + 1;
 }
 
+/** Header names whose entries an EntryCache keeps, at most (request header names are the client's). */
+const MAX_CACHED_NAMES = 64;
+
+interface CachedEntry {
+  value: string;
+  /** The whole map entry (tag, length, name, value) once `value` came twice in a row. */
+  bytes: Uint8Array | undefined;
+}
+
+/**
+ * Encoded header entries of one map field, by name. Most headers repeat from one request to the
+ * next (content-type, connection, user-agent, host), and copying an entry's bytes costs less than
+ * encoding its two strings (writeMap was the largest part of the router's recording work). A value
+ * is kept once it came twice in a row, so a header that changes every request (date, ids) costs a
+ * comparison and allocates nothing.
+ */
+export class EntryCache {
+  readonly byName = new Map<string, CachedEntry>();
+}
+
 /** Headers one entry per name: repeats joined with ", ", redacted names replaced, undefined skipped. */
-function writeMap(buf: Buffer, off: number, field: number, m: RecordHeaders, redact: ReadonlySet<string> | undefined): number {
+function writeMap(buf: Buffer, off: number, field: number, m: RecordHeaders, redact: ReadonlySet<string> | undefined, cache: EntryCache): number {
   for (const k in m) {
     const v = m[k];
     if (v === undefined) continue;
     const value = redact !== undefined && redact.has(k) ? REDACTED : typeof v === "string" ? v : v.join(", ");
+    let e = cache.byName.get(k);
+    if (e !== undefined && e.value === value && e.bytes !== undefined) {
+      const b = e.bytes;
+      if (off + b.length <= buf.length) buf.set(b, off);
+      off += b.length;
+      continue;
+    }
+    const start = off;
     const lenAt = writeTag(buf, off, field, LEN);
     off = patchLength(buf, lenAt, writeStr(buf, writeStr(buf, lenAt + 1, 1, k), 2, value));
+    if (e === undefined) {
+      if (cache.byName.size < MAX_CACHED_NAMES) cache.byName.set(k, { value, bytes: undefined });
+    } else if (e.value !== value) {
+      e.value = value;
+      e.bytes = undefined;
+    } else if (off <= buf.length) {
+      // A copy: the batch's buffer is handed over (and detached) when it ships.
+      e.bytes = new Uint8Array(buf.subarray(start, off));
+    }
   }
   return off;
 }
 
-function writeRecord(buf: Buffer, off: number, r: PendingRecord): number {
+function writeRecord(buf: Buffer, off: number, r: PendingRecord, requestCache: EntryCache, responseCache: EntryCache): number {
   off = writeStr(buf, off, 1, r.requestId);
   off = writeStr(buf, off, 2, r.function);
   off = writeStr(buf, off, 3, r.namespace);
@@ -132,11 +169,11 @@ function writeRecord(buf: Buffer, off: number, r: PendingRecord): number {
   off = writeInt(buf, off, 6, Math.trunc(r.timestampMs));
   off = writeStr(buf, off, 7, r.method);
   off = writeStr(buf, off, 8, r.url);
-  off = writeMap(buf, off, 9, r.requestHeaders, r.redact);
+  off = writeMap(buf, off, 9, r.requestHeaders, r.redact, requestCache);
   off = writeBytes(buf, off, 10, r.requestBody);
   off = writeBool(buf, off, 11, r.requestBodyTruncated);
   off = writeInt(buf, off, 12, r.status | 0);
-  off = writeMap(buf, off, 13, r.responseHeaders, r.redact);
+  off = writeMap(buf, off, 13, r.responseHeaders, r.redact, responseCache);
   off = writeBytes(buf, off, 14, r.responseBody);
   off = writeBool(buf, off, 15, r.responseBodyTruncated);
   if (r.durationMs !== 0) {
@@ -157,6 +194,8 @@ export class BatchWriter {
   private off = 0;
   /** Where the next batch's buffer starts: the last batch's size, so steady batches never regrow. */
   private startBytes: number;
+  private readonly requestHeaders = new EntryCache();
+  private readonly responseHeaders = new EntryCache();
   count = 0;
 
   constructor(private readonly initialBytes = 64 * 1024) {
@@ -178,7 +217,7 @@ export class BatchWriter {
     for (;;) {
       const buf = this.buf;
       const start = this.off + 1 + reserve;
-      const end = writeRecord(buf, start, r);
+      const end = writeRecord(buf, start, r, this.requestHeaders, this.responseHeaders);
       const size = end - start;
       const lenBytes = varintSize(size);
       const total = end + lenBytes - reserve;
