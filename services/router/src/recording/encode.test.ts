@@ -104,13 +104,15 @@ describe("encodeStoreBatch", () => {
 
   it("writes repeated header entries from its cache as the same bytes, through changes, redaction, growth and detached batches", () => {
     const w = new BatchWriter(16); // small: entries are also cached while the buffer overflows and grows
+    const shared = new Set(["authorization"]);
     const many = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`x-h${i}`, `v${i}`])); // past the cache's bound
     const hdr = (i: number): PendingRecord => ({
       ...full,
       requestId: `r${i}`,
-      requestHeaders: { host: "h:1", date: `d${i}`, "x-flip": i % 3 === 0 ? "a" : "b", authorization: `secret${i % 2}`, ...(i > 5 ? many : {}) },
+      requestHeaders: { host: "h:1", date: `d${i}`, "x-flip": i % 3 === 0 ? "a" : "b", authorization: "secret", ...(i > 5 ? many : {}) },
       responseHeaders: { "content-type": i < 4 ? "text/plain" : "application/json; charset=utf-8", "x-long": "z".repeat(i === 7 ? 300 : 3) },
-      redact: i % 4 === 0 ? new Set(["authorization"]) : undefined,
+      // Same value, redacted or not: by a recorder's set (kept) or a set of its own.
+      redact: i % 4 !== 0 ? undefined : i % 8 === 0 ? shared : new Set(["authorization"]),
     });
     const rs = Array.from({ length: 12 }, (_, i) => hdr(i));
     for (const r of rs.slice(0, 6)) w.add(r);

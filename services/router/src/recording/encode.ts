@@ -38,9 +38,14 @@ function writeVarint(buf: Buffer, off: number, v: number): number {
     buf[off++] = Number(b);
     return off;
   }
-  while (v >= 128) {
+  // Above 2^31 (timestamps) with float arithmetic, then with int32 shifts.
+  while (v > 0x7fffffff) {
     buf[off++] = (v % 128) | 128;
     v = Math.floor(v / 128);
+  }
+  while (v >= 128) {
+    buf[off++] = (v & 127) | 128;
+    v >>>= 7;
   }
   buf[off++] = v;
   return off;
@@ -115,8 +120,10 @@ function writeBool(buf: Buffer, off: number, field: number, v: boolean): number 
 const MAX_CACHED_NAMES = 64;
 
 interface CachedEntry {
-  value: string;
-  /** The whole map entry (tag, length, name, value) once `value` came twice in a row. */
+  /** The header's value as given, and the redaction set it was written with. */
+  raw: string | string[];
+  redact: ReadonlySet<string> | undefined;
+  /** The whole map entry (tag, length, name, value) once `raw` came twice in a row. */
   bytes: Uint8Array | undefined;
 }
 
@@ -124,8 +131,8 @@ interface CachedEntry {
  * Encoded header entries of one map field, by name. Most headers repeat from one request to the
  * next (content-type, connection, user-agent, host), and copying an entry's bytes costs less than
  * encoding its two strings (writeMap was the largest part of the router's recording work). A value
- * is kept once it came twice in a row, so a header that changes every request (date, ids) costs a
- * comparison and allocates nothing.
+ * is kept once it came twice in a row with the same redaction set (a recorder's), so a header that
+ * changes every request (date, ids) costs a comparison and allocates nothing.
  */
 export class EntryCache {
   readonly byName = new Map<string, CachedEntry>();
@@ -136,21 +143,23 @@ function writeMap(buf: Buffer, off: number, field: number, m: RecordHeaders, red
   for (const k in m) {
     const v = m[k];
     if (v === undefined) continue;
-    const value = redact !== undefined && redact.has(k) ? REDACTED : typeof v === "string" ? v : v.join(", ");
-    let e = cache.byName.get(k);
-    if (e !== undefined && e.value === value && e.bytes !== undefined) {
+    const e = cache.byName.get(k);
+    const same = e !== undefined && e.raw === v && e.redact === redact;
+    if (same && e.bytes !== undefined) {
       const b = e.bytes;
       if (off + b.length <= buf.length) buf.set(b, off);
       off += b.length;
       continue;
     }
+    const value = redact !== undefined && redact.has(k) ? REDACTED : typeof v === "string" ? v : v.join(", ");
     const start = off;
     const lenAt = writeTag(buf, off, field, LEN);
     off = patchLength(buf, lenAt, writeStr(buf, writeStr(buf, lenAt + 1, 1, k), 2, value));
     if (e === undefined) {
-      if (cache.byName.size < MAX_CACHED_NAMES) cache.byName.set(k, { value, bytes: undefined });
-    } else if (e.value !== value) {
-      e.value = value;
+      if (cache.byName.size < MAX_CACHED_NAMES) cache.byName.set(k, { raw: v, redact, bytes: undefined });
+    } else if (!same) {
+      e.raw = v;
+      e.redact = redact;
       e.bytes = undefined;
     } else if (off <= buf.length) {
       // A copy: the batch's buffer is handed over (and detached) when it ships.
