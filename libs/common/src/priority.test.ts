@@ -13,11 +13,11 @@ function childNices(script: string): number[] {
     [
       "--input-type=module",
       "-e",
-      `import { readdirSync, readFileSync } from "node:fs";
+      `import { readdirSync } from "node:fs";
+       import { getPriority } from "node:os";
        import { Worker } from "node:worker_threads";
        import * as p from ${JSON.stringify(MODULE)};
-       const nices = () => readdirSync("/proc/self/task").sort((a, b) => a - b)
-         .map((t) => Number(readFileSync("/proc/self/task/" + t + "/stat", "utf8").split(") ")[1].split(" ")[16]));
+       const nices = () => readdirSync("/proc/self/task").map(Number).sort((a, b) => a - b).map((t) => getPriority(t));
        ${script}`,
     ],
     { encoding: "utf8" },

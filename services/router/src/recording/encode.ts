@@ -128,22 +128,20 @@ interface CachedEntry {
 }
 
 /**
- * Encoded header entries of one map field, by name. Most headers repeat from one request to the
+ * Encoded header entries of one map field, by header name. Most headers repeat from one request to the
  * next (content-type, connection, user-agent, host), and copying an entry's bytes costs less than
  * encoding its two strings (writeMap was the largest part of the router's recording work). A value
  * is kept once it came twice in a row with the same redaction set (a recorder's), so a header that
  * changes every request (date, ids) costs a comparison and allocates nothing.
  */
-export class EntryCache {
-  readonly byName = new Map<string, CachedEntry>();
-}
+type EntryCache = Map<string, CachedEntry>;
 
 /** Headers one entry per name: repeats joined with ", ", redacted names replaced, undefined skipped. */
 function writeMap(buf: Buffer, off: number, field: number, m: RecordHeaders, redact: ReadonlySet<string> | undefined, cache: EntryCache): number {
   for (const k in m) {
     const v = m[k];
     if (v === undefined) continue;
-    const e = cache.byName.get(k);
+    const e = cache.get(k);
     const same = e !== undefined && e.raw === v && e.redact === redact;
     if (same && e.bytes !== undefined) {
       const b = e.bytes;
@@ -156,7 +154,7 @@ function writeMap(buf: Buffer, off: number, field: number, m: RecordHeaders, red
     const lenAt = writeTag(buf, off, field, LEN);
     off = patchLength(buf, lenAt, writeStr(buf, writeStr(buf, lenAt + 1, 1, k), 2, value));
     if (e === undefined) {
-      if (cache.byName.size < MAX_CACHED_NAMES) cache.byName.set(k, { raw: v, redact, bytes: undefined });
+      if (cache.size < MAX_CACHED_NAMES) cache.set(k, { raw: v, redact, bytes: undefined });
     } else if (!same) {
       e.raw = v;
       e.redact = redact;
@@ -203,8 +201,8 @@ export class BatchWriter {
   private off = 0;
   /** Where the next batch's buffer starts: the last batch's size, so steady batches never regrow. */
   private startBytes: number;
-  private readonly requestHeaders = new EntryCache();
-  private readonly responseHeaders = new EntryCache();
+  private readonly requestHeaders: EntryCache = new Map();
+  private readonly responseHeaders: EntryCache = new Map();
   count = 0;
 
   constructor(private readonly initialBytes = 64 * 1024) {

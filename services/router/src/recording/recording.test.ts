@@ -2,7 +2,8 @@
 // collects batches, and a recorder address with nothing listening for the "recorder down" case.
 // Batches go the way the router sends them: through WorkerSink's shipping thread.
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { getPriority } from "node:os";
 import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
@@ -341,8 +342,7 @@ describe("WorkerSink", () => {
 
   // Linux keeps nice values per thread; /proc shows each thread's.
   (existsSync("/proc/self/task") ? it : it.skip)("runs its thread at the nice value it is given; the router's threads keep theirs", async () => {
-    const nices = () =>
-      new Map(readdirSync("/proc/self/task").map((t) => [t, Number(readFileSync(`/proc/self/task/${t}/stat`, "utf8").split(") ")[1]!.split(" ")[16])]));
+    const nices = () => new Map(readdirSync("/proc/self/task").map((t) => [t, getPriority(Number(t))]));
     const before = nices();
     const sink = new WorkerSink(rpc.address, silentLogger, 7);
     sinks.push(sink);
